@@ -1,0 +1,206 @@
+//! The one access policy: "may user U of organisation O do or see X?".
+//!
+//! Every route of the API declares a [`Permission`]; [`allows`] answers it from the
+//! caller's roles. Reads of an organisation's private data (contacts, assets,
+//! users) are decided per object by [`may_view_private`] from the relations of
+//! the target organisation ([`OrgRelations`]). Later features (TLP, communities)
+//! add their rules here and nowhere else.
+
+use crate::identity::{Actor, Role};
+use serde::Serialize;
+
+/// What a route or command needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Any authenticated caller, e.g. "who am I".
+    Authenticated,
+    /// Sectors, the organisation directory and communities.
+    ReadRegistry,
+    /// Resolve an address or domain to its owning organisation.
+    Whois,
+    /// Read an organisation's private data; decided per object as well.
+    ReadOrgPrivate,
+    /// Add or verify contacts; decided per object as well.
+    EditOrgContacts,
+    /// Export the registry; the content is filtered per object.
+    ExportRegistry,
+    /// Import registry files and edit organisations.
+    ManageRegistry,
+    /// Create, list and disable users.
+    ManageUsers,
+    /// Create and revoke one's own API tokens.
+    ManageOwnTokens,
+    /// Read and verify the audit log.
+    ReadAudit,
+}
+
+impl Permission {
+    pub const ALL: &'static [Permission] = &[
+        Permission::Authenticated,
+        Permission::ReadRegistry,
+        Permission::Whois,
+        Permission::ReadOrgPrivate,
+        Permission::EditOrgContacts,
+        Permission::ExportRegistry,
+        Permission::ManageRegistry,
+        Permission::ManageUsers,
+        Permission::ManageOwnTokens,
+        Permission::ReadAudit,
+    ];
+}
+
+/// Whether a role grants a permission.
+pub fn role_grants(role: Role, p: Permission) -> bool {
+    use Permission::*;
+    use Role::*;
+    match p {
+        Authenticated | Whois => true,
+        ReadRegistry | ReadOrgPrivate | EditOrgContacts | ExportRegistry | ManageOwnTokens => {
+            role.is_human()
+        }
+        ManageRegistry => matches!(role, Administrator | Coordinator),
+        ManageUsers => role == Administrator,
+        ReadAudit => matches!(role, Administrator | Coordinator),
+    }
+}
+
+/// Whether any of the actor's roles grants the permission.
+pub fn allows(actor: &Actor, p: Permission) -> bool {
+    actor.roles.iter().any(|r| role_grants(*r, p))
+}
+
+/// The facts about a target organisation that decide who may see its private data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrgRelations {
+    pub id: String,
+    /// Parent, grandparent, ...: a city hall sees its hospital.
+    pub ancestors: Vec<String>,
+    /// The ministry that supervises it (its own, or its sector's).
+    pub supervising_ministry: Option<String>,
+    /// The hubs (CEPTOARs, ISACs) of its sector.
+    pub sector_hubs: Vec<String>,
+}
+
+/// May the actor read the private data (contacts, assets, users) of `target`?
+pub fn may_view_private(actor: &Actor, target: &OrgRelations) -> bool {
+    if !allows(actor, Permission::ReadOrgPrivate) {
+        return false;
+    }
+    if actor.has(Role::Administrator) || actor.has(Role::Coordinator) {
+        return true;
+    }
+    if actor.org == target.id || target.ancestors.contains(&actor.org) {
+        return true;
+    }
+    if actor.has(Role::MinistryOfficer) && target.supervising_ministry.as_deref() == Some(&actor.org) {
+        return true;
+    }
+    actor.has(Role::HubSecretariat) && target.sector_hubs.contains(&actor.org)
+}
+
+/// May the actor add or verify contacts of `target`? Its own organisation and the centre.
+pub fn may_edit_contacts(actor: &Actor, target: &OrgRelations) -> bool {
+    allows(actor, Permission::EditOrgContacts)
+        && (actor.has(Role::Administrator) || actor.has(Role::Coordinator) || actor.org == target.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn role() -> impl Strategy<Value = Role> {
+        prop::sample::select(Role::ALL.to_vec())
+    }
+
+    fn org() -> impl Strategy<Value = String> {
+        prop::sample::select(vec!["a", "b", "c", "d", "e"]).prop_map(str::to_owned)
+    }
+
+    fn actor() -> impl Strategy<Value = Actor> {
+        (org(), prop::collection::vec(role(), 1..3)).prop_map(|(org, roles)| Actor {
+            user_id: "u".into(),
+            username: "u".into(),
+            org,
+            roles,
+        })
+    }
+
+    fn relations() -> impl Strategy<Value = OrgRelations> {
+        (org(), prop::collection::vec(org(), 0..3), prop::option::of(org()), prop::collection::vec(org(), 0..2))
+            .prop_map(|(id, ancestors, supervising_ministry, sector_hubs)| OrgRelations {
+                id,
+                ancestors,
+                supervising_ministry,
+                sector_hubs,
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+
+        /// Nobody sees private data of an organisation they have no relation to,
+        /// unless they are the centre.
+        #[test]
+        fn unrelated_never_see_private(a in actor(), t in relations()) {
+            let related = a.org == t.id
+                || t.ancestors.contains(&a.org)
+                || t.supervising_ministry.as_deref() == Some(&a.org)
+                || t.sector_hubs.contains(&a.org);
+            let centre = a.has(Role::Administrator) || a.has(Role::Coordinator);
+            if !related && !centre {
+                prop_assert!(!may_view_private(&a, &t));
+            }
+        }
+
+        /// A ministry officer sees a supervised organisation only through the
+        /// ministry role, not through an unrelated operator role.
+        #[test]
+        fn relation_needs_matching_role(a in actor(), t in relations()) {
+            let via_ministry_only = a.org != t.id
+                && !t.ancestors.contains(&a.org)
+                && !t.sector_hubs.contains(&a.org)
+                && t.supervising_ministry.as_deref() == Some(&a.org);
+            if via_ministry_only && !a.has(Role::MinistryOfficer) && !a.has(Role::Administrator) && !a.has(Role::Coordinator) {
+                prop_assert!(!may_view_private(&a, &t));
+            }
+        }
+
+        /// A sensor identity never reads private data, whatever its organisation.
+        #[test]
+        fn sensors_see_no_private_data(org in org(), t in relations()) {
+            let a = Actor { user_id: "s".into(), username: "s".into(), org, roles: vec![Role::Sensor] };
+            prop_assert!(!may_view_private(&a, &t));
+            prop_assert!(!may_edit_contacts(&a, &t));
+        }
+
+        /// Adding a role never takes a permission away.
+        #[test]
+        fn roles_only_add(a in actor(), extra in role(), t in relations()) {
+            let mut more = a.clone();
+            more.roles.push(extra);
+            for p in Permission::ALL {
+                prop_assert!(!allows(&a, *p) || allows(&more, *p));
+            }
+            prop_assert!(!may_view_private(&a, &t) || may_view_private(&more, &t));
+        }
+
+        /// Anyone who may edit contacts may also see them.
+        #[test]
+        fn edit_implies_view(a in actor(), t in relations()) {
+            prop_assert!(!may_edit_contacts(&a, &t) || may_view_private(&a, &t));
+        }
+    }
+
+    #[test]
+    fn own_org_sees_itself_and_centre_sees_all() {
+        let t = OrgRelations { id: "bank".into(), ..Default::default() };
+        let op = Actor { user_id: "1".into(), username: "op".into(), org: "bank".into(), roles: vec![Role::Operator] };
+        assert!(may_view_private(&op, &t));
+        let other = Actor { org: "power".into(), ..op.clone() };
+        assert!(!may_view_private(&other, &t));
+        let nisc = Actor { org: "nisc".into(), roles: vec![Role::Coordinator], ..op };
+        assert!(may_view_private(&nisc, &t));
+    }
+}
