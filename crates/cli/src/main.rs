@@ -1,1 +1,143 @@
-fn main() {}
+//! `sakimori`: the one binary of the platform.
+
+mod bench;
+mod cmd;
+mod config;
+mod demo;
+mod output;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+const EXAMPLES: &str = "\
+Examples:
+  sakimori serve --demo                      # demo constituency, tokens printed
+  sakimori serve --config /etc/sakimori.toml
+  sakimori registry import constituency.yaml
+  sakimori registry whois 198.51.100.7 mail.example.jp
+  sakimori user add --username tanaka --org kanto-power --role operator
+  sakimori token create --org nisc --role coordinator --json
+  sakimori audit verify
+Docs: README.md and docs/ (日本語: docs/ja/)";
+
+/// Sakimori (防人): an open platform for national cyber defence.
+#[derive(Parser)]
+#[command(name = "sakimori", version, about, after_help = EXAMPLES)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+pub struct Global {
+    /// Configuration file (TOML)
+    #[arg(long, global = true, env = "SAKIMORI_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data directory of the embedded SQLite database
+    #[arg(long, global = true, env = "SAKIMORI_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database URL (sqlite://PATH or postgres://...), overrides the data directory
+    #[arg(long, global = true, env = "SAKIMORI_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Machine-readable JSON output
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (API, metrics)
+    #[command(after_help = "Examples:\n  sakimori serve --demo\n  sakimori serve --listen 0.0.0.0:8080 --database-url postgres://sakimori@db/sakimori")]
+    Serve(cmd::serve::ServeArgs),
+    /// Database administration
+    #[command(subcommand)]
+    Db(cmd::db::DbCommand),
+    /// Check or show the configuration
+    #[command(subcommand)]
+    Config(cmd::config::ConfigCommand),
+    /// The constituency registry: import, export, whois, list
+    #[command(subcommand)]
+    Registry(cmd::registry::RegistryCommand),
+    /// Users: add, list, disable, set a password
+    #[command(subcommand)]
+    User(cmd::user::UserCommand),
+    /// API tokens: create, list, revoke
+    #[command(subcommand)]
+    Token(cmd::token::TokenCommand),
+    /// The hash-chained audit log
+    #[command(subcommand)]
+    Audit(cmd::audit::AuditCommand),
+    /// Benchmarks (results go to docs/BENCHMARKS.md)
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let result = runtime.block_on(async move {
+        let g = cli.global;
+        match cli.command {
+            Command::Serve(a) => cmd::serve::run(&g, a).await,
+            Command::Db(c) => cmd::db::run(&g, c).await,
+            Command::Config(c) => cmd::config::run(&g, c).await,
+            Command::Registry(c) => cmd::registry::run(&g, c).await,
+            Command::User(c) => cmd::user::run(&g, c).await,
+            Command::Token(c) => cmd::token::run(&g, c).await,
+            Command::Audit(c) => cmd::audit::run(&g, c).await,
+            Command::Bench(c) => bench::run(&g, c).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+impl Global {
+    pub fn overrides(&self) -> config::Overrides {
+        config::Overrides {
+            config: self.config.clone(),
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            listen: None,
+        }
+    }
+
+    /// Open the configured store (migrating it).
+    pub async fn store(&self) -> anyhow::Result<sakimori_store::Store> {
+        let cfg = config::load(&self.overrides())?;
+        open_store(&cfg).await
+    }
+}
+
+pub async fn open_store(cfg: &config::Config) -> anyhow::Result<sakimori_store::Store> {
+    let store = sakimori_store::Store::open(&cfg.database_url)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
+    store
+        .ensure_reference(demo::REFERENCE)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot load the reference registry: {e}"))?;
+    Ok(store)
+}
+
+/// The identity of administration from the command line, which works directly
+/// on the database; the operating-system user is recorded in the audit log.
+pub fn cli_actor() -> sakimori_core::Actor {
+    let os_user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    sakimori_core::Actor {
+        user_id: "cli".into(),
+        username: format!("cli:{os_user}"),
+        org: String::new(),
+        roles: vec![sakimori_core::Role::Administrator],
+    }
+}

@@ -11,6 +11,7 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 /// One appended write: who, for which organisation, when, what, and digests of
 /// the state before and after.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub seq: i64,
     pub at: String,
@@ -56,6 +57,7 @@ pub fn digest(value: &serde_json::Value) -> String {
 
 /// Where and how the chain is broken.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChainFault {
     pub seq: i64,
     pub kind: FaultKind,
@@ -64,6 +66,7 @@ pub struct ChainFault {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum FaultKind {
     Altered,
     Inserted,

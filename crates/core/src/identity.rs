@@ -3,7 +3,6 @@
 use crate::registry::string_enum;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::str::FromStr;
 
 string_enum!(
     /// What a user may do in the system; a user holds one or more roles.
@@ -27,6 +26,7 @@ impl Role {
 
 /// An authenticated caller: a user acting for an organisation with some roles.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Actor {
     pub user_id: String,
     pub username: String,
@@ -75,6 +75,3 @@ impl fmt::Display for Actor {
         write!(f, "{}@{}", self.username, self.org)
     }
 }
-
-#[doc(hidden)]
-pub fn _assert_from_str<T: FromStr>() {}

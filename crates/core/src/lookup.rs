@@ -10,6 +10,7 @@ use std::net::IpAddr;
 
 /// The answer to a lookup: the owning organisation and the registered entry that matched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Match<'a> {
     pub organisation: &'a str,
     /// The registered prefix or domain that matched.

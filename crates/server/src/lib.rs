@@ -1,1 +1,126 @@
+//! The Sakimori HTTP application (axum): the REST API under `/api/v1`, its
+//! OpenAPI document, `/healthz` and Prometheus `/metrics`.
+//!
+//! Every API route is declared once in [`api::routes`] with the permission it
+//! needs; the router, the permission check and the OpenAPI document are all
+//! built from that one table, so no route can exist without a declared permission.
 
+pub mod api;
+mod auth;
+pub mod error;
+mod metrics;
+mod openapi;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use sakimori_core::lookup::AssetIndex;
+use sakimori_store::Store;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+pub use api::{routes, RouteSpec};
+pub use openapi::document as openapi_document;
+
+/// Shared state of the server: the store and caches derived from it.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<Store>,
+    /// Lookup index with the registry generation it was built from.
+    index: Arc<RwLock<(String, Arc<AssetIndex>)>>,
+    metrics: Arc<metrics::Metrics>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<Store>) -> Self {
+        AppState {
+            store,
+            index: Arc::new(RwLock::new((String::from("-"), Arc::new(AssetIndex::new())))),
+            metrics: Arc::new(metrics::Metrics::new()),
+        }
+    }
+
+    /// The lookup index, rebuilt when the registry changed (by API or CLI).
+    pub async fn asset_index(&self) -> Result<Arc<AssetIndex>, sakimori_store::StoreError> {
+        let generation = self.store.registry_generation().await?;
+        {
+            let cached = self.index.read().expect("index lock");
+            if cached.0 == generation {
+                return Ok(cached.1.clone());
+            }
+        }
+        let fresh = Arc::new(self.store.asset_index().await?);
+        *self.index.write().expect("index lock") = (generation, fresh.clone());
+        Ok(fresh)
+    }
+}
+
+/// The whole application router.
+pub fn app(state: AppState) -> Router {
+    let mut api = Router::new();
+    for spec in routes() {
+        api = api.route(spec.path, spec.into_method_router(&state));
+    }
+    Router::new()
+        .merge(api)
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::render))
+        .route("/api/v1/openapi.json", get(|| async { Json(openapi::document()) }))
+        .fallback(|| async { error::ApiError::not_found("no such route") })
+        .layer(middleware::from_fn_with_state(state.clone(), track))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(|_| {
+            error::ApiError::new(
+                http::StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error",
+            )
+            .into_response()
+        }))
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => Json(serde_json::json!({"status": "ok"})).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (
+                http::StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"status": "unavailable"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Count and time every request for `/metrics`.
+async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().to_string();
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let resp = next.run(req).await;
+    state
+        .metrics
+        .observe(method, path, resp.status().as_u16(), start.elapsed());
+    resp
+}
+
+/// Serve until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -15,6 +15,7 @@ use sqlx::FromRow;
 pub const TOKEN_PREFIX: &str = "skm_";
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: String,
     pub username: String,
@@ -68,6 +69,7 @@ pub struct NewUser {
 
 /// A token as listed: never the secret.
 #[derive(Debug, Clone, Serialize, FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenInfo {
     pub id: String,
     pub user_id: String,

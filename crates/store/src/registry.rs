@@ -64,6 +64,7 @@ impl OrgRow {
 
 /// A contact as stored, with its id (for "confirm as still valid").
 #[derive(Debug, Clone, Serialize, FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContactRecord {
     pub id: String,
     pub org_id: String,
@@ -71,8 +72,21 @@ pub struct ContactRecord {
     pub name: String,
     pub email: String,
     pub phone: Option<String>,
-    pub deputy: i64,
+    #[sqlx(try_from = "i64")]
+    pub deputy: Flag,
     pub last_verified: Option<String>,
+}
+
+/// A boolean stored as 0/1, the portable form on both engines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(transparent)]
+pub struct Flag(pub bool);
+
+impl From<i64> for Flag {
+    fn from(v: i64) -> Flag {
+        Flag(v != 0)
+    }
 }
 
 impl ContactRecord {
@@ -82,7 +96,7 @@ impl ContactRecord {
             name: self.name,
             email: self.email,
             phone: self.phone,
-            deputy: self.deputy != 0,
+            deputy: self.deputy.0,
             last_verified: self.last_verified.and_then(|d| d.parse().ok()),
         }
     }
@@ -116,6 +130,7 @@ pub struct OrgFilter {
 
 /// The result of an import: what was written and what was worth reporting.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportReport {
     pub sectors: usize,
     pub organisations: usize,
@@ -306,6 +321,11 @@ impl Store {
         })
     }
 
+    /// Changes whenever an import changes the registry; caches compare it.
+    pub async fn registry_generation(&self) -> Result<String> {
+        Ok(self.meta("registry_generation").await?.unwrap_or_else(|| "0".into()))
+    }
+
     /// Build the lookup index of every registered prefix and domain.
     pub async fn asset_index(&self) -> Result<AssetIndex> {
         let rows: Vec<AssetRow> = sqlx::query_as(
@@ -351,6 +371,7 @@ impl Store {
         let existing = self.registry().await?;
         let plan = registry::validate(&existing, doc, loc).map_err(StoreError::Import)?;
         let report = write_plan(w.conn(), &plan).await?;
+        crate::set_meta(w.conn(), "registry_generation", &uuid::Uuid::new_v4().to_string()).await?;
         for s in &plan.sectors {
             let before = existing.sector(&s.id).map(to_json);
             w.audit(actor, "registry.import", "sector", &s.id, before.as_ref(), Some(&to_json(s)))

@@ -73,7 +73,12 @@ pub async fn postgres() -> Option<TestDb> {
             if std::env::var_os("CI").is_some() {
                 panic!("PostgreSQL at {base} is required in CI: {e}");
             }
-            eprintln!("\n!!! PostgreSQL at {base} is unreachable ({e}): SKIPPING the PostgreSQL half of this test !!!\n");
+            // Written to the raw stderr so that the test harness does not swallow it.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n!!! PostgreSQL at {base} is unreachable ({e}): SKIPPING the PostgreSQL half of this test !!!\n"
+            );
             return None;
         }
     };

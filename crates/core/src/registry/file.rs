@@ -33,6 +33,7 @@ impl Format {
 
 /// A problem in a registry file, located by line and field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ParseError {
     pub line: Option<usize>,
     pub field: Option<String>,

@@ -16,6 +16,7 @@ pub type ValidationError = ParseError;
 /// Something allowed but worth reporting, such as a more specific prefix
 /// registered inside another organisation's block.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Finding {
     pub line: Option<usize>,
     pub field: String,

@@ -1,0 +1,9 @@
+//! One module per top-level command.
+
+pub mod audit;
+pub mod config;
+pub mod db;
+pub mod registry;
+pub mod serve;
+pub mod token;
+pub mod user;

@@ -1,0 +1,71 @@
+use crate::{config, demo, open_store, Global};
+use clap::Args;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on
+    #[arg(long, env = "SAKIMORI_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Load the demo constituency and users, and print their tokens
+    #[arg(long)]
+    demo: bool,
+}
+
+pub async fn run(g: &Global, a: ServeArgs) -> anyhow::Result<ExitCode> {
+    let mut o = g.overrides();
+    o.listen = a.listen;
+    let cfg = config::load(&o)?;
+    init_logging(&cfg);
+    let store = Arc::new(open_store(&cfg).await?);
+    let demo_users = if a.demo { Some(demo::install(&store).await?) } else { None };
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tracing::info!(%url, database = %redact(&cfg.database_url), "Sakimori listening");
+    match demo_users {
+        Some(users) if g.json => println!(
+            "{}",
+            serde_json::json!({"url": url, "password": demo::PASSWORD, "users": users})
+        ),
+        Some(users) => demo::print(&url, &users),
+        None if g.json => println!("{}", serde_json::json!({"url": url})),
+        None => println!("Sakimori is running at {url}"),
+    }
+    let state = sakimori_server::AppState::new(store);
+    sakimori_server::serve(listener, state, shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
+        _ => url.to_owned(),
+    }
+}
+
+fn init_logging(cfg: &config::Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cfg.log_level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if cfg.log_json { builder.json().try_init() } else { builder.try_init() };
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,217 @@
+//! Configuration: a TOML file, then environment variables, then flags.
+//!
+//! ```toml
+//! data_dir = "./sakimori-data"
+//! [server]
+//! listen = "127.0.0.1:8080"
+//! [database]
+//! url = "postgres://sakimori@db.example/sakimori"   # default: SQLite in data_dir
+//! [log]
+//! level = "info"      # error, warn, info, debug, trace
+//! format = "text"     # text or json
+//! ```
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use toml::Spanned;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub data_dir: Option<Spanned<String>>,
+    #[serde(default)]
+    pub server: ServerSection,
+    #[serde(default)]
+    pub database: DatabaseSection,
+    #[serde(default)]
+    pub log: LogSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    pub listen: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSection {
+    pub url: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    pub level: Option<Spanned<String>>,
+    pub format: Option<Spanned<String>>,
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub log_level: String,
+    pub log_json: bool,
+}
+
+/// A configuration problem with its place.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+        }
+        write!(f, ": ")?;
+        if let Some(k) = &self.key {
+            write!(f, "{k}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Parse and check a configuration file's text; every problem names its line.
+pub fn parse_file(name: &str, text: &str) -> Result<FileConfig, Vec<ConfigError>> {
+    let cfg: FileConfig = toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|s| line_of(text, s.start));
+        vec![ConfigError {
+            file: name.to_owned(),
+            line,
+            key: None,
+            message: e.message().to_owned(),
+        }]
+    })?;
+    let mut errors = Vec::new();
+    let mut bad = |v: &Spanned<String>, key: &str, message: String| {
+        errors.push(ConfigError {
+            file: name.to_owned(),
+            line: Some(line_of(text, v.span().start)),
+            key: Some(key.to_owned()),
+            message,
+        })
+    };
+    if let Some(v) = &cfg.server.listen {
+        if let Err(e) = v.get_ref().parse::<SocketAddr>() {
+            bad(v, "server.listen", format!("{e}: expected an address like 127.0.0.1:8080"));
+        }
+    }
+    if let Some(v) = &cfg.database.url {
+        let u = v.get_ref();
+        if !(u.starts_with("sqlite:") || u.starts_with("postgres:") || u.starts_with("postgresql:")) {
+            bad(v, "database.url", "expected sqlite://PATH or postgres://...".into());
+        }
+    }
+    if let Some(v) = &cfg.log.level {
+        if !["error", "warn", "info", "debug", "trace"].contains(&v.get_ref().as_str()) {
+            bad(v, "log.level", "expected one of error, warn, info, debug, trace".into());
+        }
+    }
+    if let Some(v) = &cfg.log.format {
+        if !["text", "json"].contains(&v.get_ref().as_str()) {
+            bad(v, "log.format", "expected text or json".into());
+        }
+    }
+    if errors.is_empty() {
+        Ok(cfg)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Overrides from flags and environment (flags win; clap reads the env vars).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub listen: Option<SocketAddr>,
+}
+
+/// Resolve the effective configuration: file, then `SAKIMORI_*` environment, then flags.
+pub fn load(o: &Overrides) -> anyhow::Result<Config> {
+    let file = match &o.config {
+        Some(path) => {
+            let name = path.display().to_string();
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read configuration {name}: {e}"))?;
+            parse_file(&name, &text).map_err(|errs| {
+                anyhow::anyhow!(errs.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
+            })?
+        }
+        None => FileConfig::default(),
+    };
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let data_dir = o
+        .data_dir
+        .clone()
+        .or_else(|| file.data_dir.as_ref().map(|v| PathBuf::from(v.get_ref())))
+        .unwrap_or_else(|| PathBuf::from("./sakimori-data"));
+    let listen = match o.listen {
+        Some(l) => l,
+        None => env("SAKIMORI_LISTEN")
+            .or_else(|| file.server.listen.as_ref().map(|v| v.get_ref().clone()))
+            .unwrap_or_else(|| "127.0.0.1:8080".into())
+            .parse()
+            .map_err(|e| anyhow::anyhow!("SAKIMORI_LISTEN: {e}"))?,
+    };
+    let database_url = o
+        .database_url
+        .clone()
+        .or_else(|| file.database.url.as_ref().map(|v| v.get_ref().clone()))
+        .unwrap_or_else(|| sakimori_store::sqlite_url(&data_dir));
+    Ok(Config {
+        data_dir,
+        listen,
+        database_url,
+        log_level: env("SAKIMORI_LOG_LEVEL")
+            .or_else(|| file.log.level.as_ref().map(|v| v.get_ref().clone()))
+            .unwrap_or_else(|| "info".into()),
+        log_json: env("SAKIMORI_LOG_FORMAT")
+            .or_else(|| file.log.format.as_ref().map(|v| v.get_ref().clone()))
+            .is_some_and(|f| f == "json"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let text = "data_dir = \"/var/lib/sakimori\"\n[server]\nlisten = \"127.0.0.1:8080\"\nlisen = \"x\"\n";
+        let errs = parse_file("sakimori.toml", text).unwrap_err();
+        let msg = errs[0].to_string();
+        assert!(msg.starts_with("sakimori.toml:4: unknown field `lisen`"), "{msg}");
+    }
+
+    #[test]
+    fn bad_values_are_named_with_key_and_line() {
+        let text = "[server]\nlisten = \"localhost\"\n\n[log]\nformat = \"xml\"\n";
+        let errs = parse_file("c.toml", text).unwrap_err();
+        let msgs: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        assert!(msgs[0].starts_with("c.toml:2: server.listen:"), "{msgs:?}");
+        assert!(msgs[1].starts_with("c.toml:5: log.format: expected text or json"), "{msgs:?}");
+    }
+
+    #[test]
+    fn a_good_file_passes() {
+        let text = "data_dir = \"d\"\n[server]\nlisten = \"0.0.0.0:9000\"\n[database]\nurl = \"postgres://u@h/db\"\n[log]\nlevel = \"debug\"\nformat = \"json\"\n";
+        assert!(parse_file("ok.toml", text).is_ok());
+    }
+}

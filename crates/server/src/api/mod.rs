@@ -1,0 +1,149 @@
+//! The REST API: one table of routes, each with the permission it needs.
+
+mod audit;
+mod identity;
+mod registry;
+
+use crate::auth;
+use crate::AppState;
+use axum::handler::Handler;
+use axum::middleware;
+use axum::routing::{on, MethodFilter, MethodRouter};
+use http::Method;
+use sakimori_core::Permission;
+use utoipa::openapi::{RefOr, Schema};
+
+/// Registers a type's schema (and those it refers to) and returns a reference to it.
+pub type SchemaFn = fn(&mut Vec<(String, RefOr<Schema>)>) -> RefOr<Schema>;
+
+pub fn schema_ref<T: utoipa::ToSchema>(components: &mut Vec<(String, RefOr<Schema>)>) -> RefOr<Schema> {
+    components.push((T::name().into_owned(), T::schema()));
+    T::schemas(components);
+    RefOr::Ref(utoipa::openapi::Ref::from_schema_name(T::name()))
+}
+
+pub fn schema_list<T: utoipa::ToSchema>(components: &mut Vec<(String, RefOr<Schema>)>) -> RefOr<Schema> {
+    let item = schema_ref::<T>(components);
+    RefOr::T(Schema::Array(utoipa::openapi::schema::Array::new(item)))
+}
+
+/// One API route: what it is, who may call it, and what it takes and returns.
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub permission: Permission,
+    pub summary: &'static str,
+    pub tag: &'static str,
+    /// Request body media type and schema, if it takes a body.
+    pub request: Option<(&'static str, SchemaFn)>,
+    pub response: Option<SchemaFn>,
+    /// Query parameters: name and description.
+    pub query: &'static [(&'static str, &'static str)],
+    handler: MethodRouter<AppState>,
+}
+
+impl RouteSpec {
+    fn new<H, T>(method: Method, path: &'static str, permission: Permission, tag: &'static str, summary: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method.clone()).expect("standard method");
+        RouteSpec {
+            method,
+            path,
+            permission,
+            summary,
+            tag,
+            request: None,
+            response: None,
+            query: &[],
+            handler: on(filter, handler),
+        }
+    }
+
+    fn body(mut self, media: &'static str, schema: SchemaFn) -> Self {
+        self.request = Some((media, schema));
+        self
+    }
+
+    fn returns(mut self, schema: SchemaFn) -> Self {
+        self.response = Some(schema);
+        self
+    }
+
+    fn query(mut self, params: &'static [(&'static str, &'static str)]) -> Self {
+        self.query = params;
+        self
+    }
+
+    /// The handler wrapped in the permission check for this route.
+    pub(crate) fn into_method_router(self, state: &AppState) -> MethodRouter<AppState> {
+        self.handler.route_layer(middleware::from_fn_with_state(
+            (state.clone(), self.permission),
+            auth::require,
+        ))
+    }
+}
+
+const JSON: &str = "application/json";
+
+/// Every API route. Paths use axum's `{param}` syntax, which is also OpenAPI's.
+pub fn routes() -> Vec<RouteSpec> {
+    use sakimori_core::registry::{Community, Contact, Organisation, Sector};
+    use Permission::*;
+    vec![
+        RouteSpec::new(Method::GET, "/api/v1/me", Authenticated, "identity", "Who am I: user, organisation and roles", identity::me)
+            .returns(schema_ref::<identity::Me>),
+        RouteSpec::new(Method::GET, "/api/v1/sectors", ReadRegistry, "registry", "The critical-infrastructure sectors with sub-sectors and ministries", registry::sectors)
+            .returns(schema_list::<Sector>),
+        RouteSpec::new(Method::GET, "/api/v1/sectors/{id}", ReadRegistry, "registry", "One sector", registry::sector)
+            .returns(schema_ref::<Sector>),
+        RouteSpec::new(Method::GET, "/api/v1/organisations", ReadRegistry, "registry", "The organisation directory", registry::organisations)
+            .query(&[("kind", "filter by kind, e.g. operator"), ("sector", "filter by sector id")])
+            .returns(schema_list::<Organisation>),
+        RouteSpec::new(Method::GET, "/api/v1/organisations/{id}", ReadRegistry, "registry", "One organisation; contacts and assets only where the caller may see them", registry::organisation)
+            .returns(schema_ref::<registry::OrgView>),
+        RouteSpec::new(Method::GET, "/api/v1/organisations/{id}/contacts", ReadOrgPrivate, "registry", "Contacts of an organisation", registry::contacts)
+            .returns(schema_list::<sakimori_store::ContactRecord>),
+        RouteSpec::new(Method::POST, "/api/v1/organisations/{id}/contacts", EditOrgContacts, "registry", "Add a contact", registry::add_contact)
+            .body(JSON, schema_ref::<Contact>)
+            .returns(schema_ref::<sakimori_store::ContactRecord>),
+        RouteSpec::new(Method::POST, "/api/v1/contacts/{id}/verify", EditOrgContacts, "registry", "Confirm a contact as still valid today", registry::verify_contact)
+            .returns(schema_ref::<sakimori_store::ContactRecord>),
+        RouteSpec::new(Method::GET, "/api/v1/organisations/{id}/assets", ReadOrgPrivate, "registry", "Network assets of an organisation", registry::assets)
+            .returns(schema_ref::<sakimori_core::registry::Assets>),
+        RouteSpec::new(Method::GET, "/api/v1/organisations/{id}/users", ReadOrgPrivate, "identity", "Users of an organisation", identity::org_users)
+            .returns(schema_list::<sakimori_store::User>),
+        RouteSpec::new(Method::GET, "/api/v1/communities", ReadRegistry, "registry", "Sharing communities and their members", registry::communities)
+            .returns(schema_list::<Community>),
+        RouteSpec::new(Method::GET, "/api/v1/whois/{query}", Whois, "registry", "Resolve an IP address (longest prefix) or a domain (longest suffix) to its organisation", registry::whois)
+            .returns(schema_ref::<registry::WhoisAnswer>),
+        RouteSpec::new(Method::POST, "/api/v1/registry/import", ManageRegistry, "registry", "Import a registry file (YAML or CSV): all or nothing", registry::import)
+            .query(&[("format", "yaml or csv (default from Content-Type, else yaml)")])
+            .body("application/yaml", schema_ref::<sakimori_core::registry::RegistryDoc>)
+            .returns(schema_ref::<sakimori_store::ImportReport>),
+        RouteSpec::new(Method::GET, "/api/v1/registry/export", ExportRegistry, "registry", "Export the registry; private parts only where the caller may see them", registry::export)
+            .query(&[("format", "yaml (default) or csv")]),
+        RouteSpec::new(Method::GET, "/api/v1/users", ManageUsers, "identity", "All users", identity::users)
+            .query(&[("org", "only users of this organisation")])
+            .returns(schema_list::<sakimori_store::User>),
+        RouteSpec::new(Method::POST, "/api/v1/users", ManageUsers, "identity", "Create a user", identity::create_user)
+            .body(JSON, schema_ref::<identity::NewUserBody>)
+            .returns(schema_ref::<sakimori_store::User>),
+        RouteSpec::new(Method::POST, "/api/v1/users/{id}/disable", ManageUsers, "identity", "Disable a user; their tokens stop working", identity::disable_user)
+            .returns(schema_ref::<sakimori_store::User>),
+        RouteSpec::new(Method::GET, "/api/v1/tokens", ManageOwnTokens, "identity", "Your API tokens (never the secrets)", identity::tokens)
+            .returns(schema_list::<sakimori_store::TokenInfo>),
+        RouteSpec::new(Method::POST, "/api/v1/tokens", ManageOwnTokens, "identity", "Create an API token; the secret is shown once", identity::create_token)
+            .body(JSON, schema_ref::<identity::NewTokenBody>)
+            .returns(schema_ref::<identity::NewTokenAnswer>),
+        RouteSpec::new(Method::DELETE, "/api/v1/tokens/{id}", ManageOwnTokens, "identity", "Revoke a token", identity::revoke_token)
+            .returns(schema_ref::<sakimori_store::TokenInfo>),
+        RouteSpec::new(Method::GET, "/api/v1/audit", ReadAudit, "audit", "Audit log entries, oldest first", audit::entries)
+            .query(&[("after", "sequence number to start after (default 0)"), ("limit", "at most this many (default 100, max 1000)")])
+            .returns(schema_list::<sakimori_core::audit::AuditEntry>),
+        RouteSpec::new(Method::GET, "/api/v1/audit/verify", ReadAudit, "audit", "Verify the audit hash chain", audit::verify)
+            .returns(schema_ref::<audit::VerifyAnswer>),
+    ]
+}
