@@ -1,0 +1,305 @@
+//! The REST API as its users meet it, on both engines: the permission walk over
+//! every route and role, no leak of another organisation's private data, and
+//! clear refusals of bad input.
+
+use axum::body::Body;
+use axum::Router;
+use http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use sakimori_core::policy::role_grants;
+use sakimori_core::registry::Format;
+use sakimori_core::{Actor, Permission, Role};
+use sakimori_server::{app, routes, AppState};
+use sakimori_store::testing::{each_backend, TestDb};
+use sakimori_store::{NewUser, Store};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const REFERENCE: &str = include_str!("../../../data/reference/registry.yaml");
+const DEMO: &str = include_str!("../../../data/demo/constituency.yaml");
+
+/// (role, organisation of its user). None of these organisations is related to
+/// the target below except through the centre's roles.
+const PEOPLE: &[(Role, &str)] = &[
+    (Role::Administrator, "nisc"),
+    (Role::Coordinator, "nisc"),
+    (Role::MinistryOfficer, "meti"),
+    (Role::HubSecretariat, "ceptoar-electricity"),
+    (Role::Operator, "kanto-power"),
+    (Role::Analyst, "jpcert"),
+    (Role::Sensor, "nisc"),
+];
+/// A bank, supervised by the FSA: private to itself and the centre here.
+const TARGET: &str = "asagiri-bank";
+
+struct World {
+    app: Router,
+    store: Arc<Store>,
+    tokens: HashMap<Role, String>,
+}
+
+async fn world(store: Store) -> World {
+    store.ensure_reference(REFERENCE).await.unwrap();
+    store.import_text(&Actor::system(), DEMO, Format::Yaml).await.unwrap();
+    let mut tokens = HashMap::new();
+    for (role, org) in PEOPLE {
+        let u = store
+            .create_user(&Actor::system(), &NewUser {
+                username: format!("t-{role}"),
+                display_name: None,
+                org: (*org).into(),
+                roles: vec![*role],
+                password: None,
+            })
+            .await
+            .unwrap();
+        let (_, t) = store.create_token(&Actor::system(), &u.id, "test", Some(1)).await.unwrap();
+        tokens.insert(*role, t);
+    }
+    // A user for the walk to disable and whose token it tries to revoke.
+    let victim = store
+        .create_user(&Actor::system(), &NewUser { username: "victim".into(), display_name: None, org: "kanto-power".into(), roles: vec![Role::Operator], password: None })
+        .await
+        .unwrap();
+    store.create_token(&Actor::system(), &victim.id, "victim", Some(1)).await.unwrap();
+    let store = Arc::new(store);
+    World { app: app(AppState::new(store.clone())), store, tokens }
+}
+
+async fn call(app: &Router, method: Method, uri: &str, token: Option<&str>, body: Option<(&str, String)>) -> (StatusCode, String) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let req = match body {
+        Some((ct, b)) => req.header("content-type", ct).body(Body::from(b)).unwrap(),
+        None => req.body(Body::empty()).unwrap(),
+    };
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Concrete URI and body for a route template.
+async fn instantiate(w: &World, method: &Method, path: &str, role: Role) -> (String, Option<(&'static str, String)>) {
+    let contact_id = w.store.contacts(TARGET).await.unwrap()[0].id.clone();
+    let victim = w.store.user_by_name("victim").await.unwrap().unwrap();
+    let token_id = w.store.tokens(&victim.id).await.unwrap()[0].id.clone();
+    let uri = path
+        .replace("/sectors/{id}", "/sectors/electricity")
+        .replace("/organisations/{id}", &format!("/organisations/{TARGET}"))
+        .replace("/contacts/{id}", &format!("/contacts/{contact_id}"))
+        .replace("/users/{id}", &format!("/users/{}", victim.id))
+        .replace("/tokens/{id}", &format!("/tokens/{token_id}"))
+        .replace("{query}", "198.51.100.7");
+    let body = match (method.clone(), path) {
+        (Method::POST, p) if p.ends_with("/contacts") => Some(("application/json", json!({"role": "poc", "name": "Walk", "email": "walk@asagiri-bank.example.jp"}).to_string())),
+        (Method::POST, "/api/v1/registry/import") => Some(("application/yaml", "organisations:\n  - {id: walk-gas, name: {en: Walk Gas, ja: ウォークガス}, kind: operator, sector: gas}\n".to_owned())),
+        (Method::POST, "/api/v1/users") => Some(("application/json", json!({"username": format!("walk-{role}"), "org": "kanto-power", "roles": ["operator"]}).to_string())),
+        (Method::POST, "/api/v1/tokens") => Some(("application/json", json!({"label": "walk"}).to_string())),
+        _ => None,
+    };
+    (uri, body)
+}
+
+/// Routes whose answer also depends on the caller's relation to the target.
+fn object_level(path: &str) -> bool {
+    path.starts_with("/api/v1/organisations/{id}/") || path.starts_with("/api/v1/contacts/")
+}
+
+#[tokio::test]
+async fn permission_walk_over_every_route_and_role() {
+    each_backend(|TestDb { store, backend, .. }| async move {
+        let w = world(store).await;
+        let private: Vec<String> = w
+            .store
+            .contacts(TARGET)
+            .await
+            .unwrap()
+            .iter()
+            .flat_map(|c| [c.email.clone(), c.name.clone()])
+            .collect();
+        assert!(!private.is_empty());
+        for spec in routes() {
+            let (uri, body) = instantiate(&w, &spec.method, spec.path, Role::Administrator).await;
+            // Without a token: 401, and nothing else.
+            let (status, _) = call(&w.app, spec.method.clone(), &uri, None, body.clone()).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{backend:?} {} {} without token", spec.method, spec.path);
+            let (status, _) = call(&w.app, spec.method.clone(), &uri, Some("skm_forged"), body).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{backend:?} {} {} forged token", spec.method, spec.path);
+
+            for (role, _) in PEOPLE {
+                let (uri, body) = instantiate(&w, &spec.method, spec.path, *role).await;
+                let (status, text) = call(&w.app, spec.method.clone(), &uri, Some(&w.tokens[role]), body).await;
+                let ctx = format!("{backend:?} {} {} as {role}: {status} {text}", spec.method, spec.path);
+                if !role_grants(*role, spec.permission) {
+                    assert_eq!(status, StatusCode::FORBIDDEN, "{ctx}");
+                } else if object_level(spec.path) {
+                    let centre = matches!(role, Role::Administrator | Role::Coordinator);
+                    assert_eq!(status.is_success(), centre, "{ctx}");
+                    if !centre {
+                        assert_eq!(status, StatusCode::FORBIDDEN, "{ctx}");
+                    }
+                } else if spec.method == Method::DELETE && *role != Role::Administrator {
+                    // Another user's token: not found, not even confirmed to exist.
+                    assert_eq!(status, StatusCode::NOT_FOUND, "{ctx}");
+                } else {
+                    assert!(status.is_success(), "{ctx}");
+                }
+                if !matches!(role, Role::Administrator | Role::Coordinator) {
+                    for p in &private {
+                        assert!(!text.contains(p.as_str()), "{ctx}: leaks {p}");
+                    }
+                }
+            }
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn private_data_reaches_only_related_organisations() {
+    each_backend(|TestDb { store, backend, .. }| async move {
+        let w = world(store).await;
+        // The city sees its hospital (parent), the hospital does not see the city.
+        for (user, org) in [("city", "asagiri-city"), ("hospital", "asagiri-city-hospital"), ("fsa-officer", "fsa")] {
+            let role = if org == "fsa" { Role::MinistryOfficer } else { Role::Operator };
+            let u = w.store.create_user(&Actor::system(), &NewUser { username: user.into(), display_name: None, org: org.into(), roles: vec![role], password: None }).await.unwrap();
+            let (_, t) = w.store.create_token(&Actor::system(), &u.id, "t", Some(1)).await.unwrap();
+            let see = |target: &'static str| {
+                let app = w.app.clone();
+                let t = t.clone();
+                async move { call(&app, Method::GET, &format!("/api/v1/organisations/{target}/contacts"), Some(&t), None).await.0 }
+            };
+            match user {
+                "city" => {
+                    assert_eq!(see("asagiri-city-hospital").await, StatusCode::OK, "{backend:?}");
+                    assert_eq!(see("asagiri-bank").await, StatusCode::FORBIDDEN);
+                }
+                "hospital" => assert_eq!(see("asagiri-city").await, StatusCode::FORBIDDEN),
+                _ => {
+                    assert_eq!(see("asagiri-bank").await, StatusCode::OK, "the FSA supervises banks");
+                    assert_eq!(see("kanto-power").await, StatusCode::FORBIDDEN);
+                }
+            }
+        }
+        // The export leaves out what the caller may not see.
+        let (status, yaml) = call(&w.app, Method::GET, "/api/v1/registry/export", Some(&w.tokens[&Role::Operator]), None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(yaml.contains("csirt@kanto-power.example.jp"), "own contacts are exported");
+        for c in w.store.contacts(TARGET).await.unwrap() {
+            assert!(!yaml.contains(&c.email), "{backend:?}: export leaks {}", c.email);
+        }
+        let (_, view) = call(&w.app, Method::GET, &format!("/api/v1/organisations/{TARGET}"), Some(&w.tokens[&Role::Operator]), None).await;
+        let v: Value = serde_json::from_str(&view).unwrap();
+        assert!(v.get("contact_records").is_none() && v.get("assets").is_none(), "{view}");
+        let (_, view) = call(&w.app, Method::GET, &format!("/api/v1/organisations/{TARGET}"), Some(&w.tokens[&Role::Coordinator]), None).await;
+        let v: Value = serde_json::from_str(&view).unwrap();
+        assert!(v["contact_records"].as_array().is_some_and(|c| !c.is_empty()), "{view}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_clearly_and_changes_nothing() {
+    each_backend(|TestDb { store, backend, .. }| async move {
+        let w = world(store).await;
+        let admin = &w.tokens[&Role::Administrator];
+        let before = w.store.registry().await.unwrap();
+        let audit_before = w.store.audit_entries(0, 1_000_000).await.unwrap().len();
+
+        let bad = "organisations:\n  - id: x-rail\n    name: {en: X Rail, ja: X鉄道}\n    kind: operator\n    sector: railways\n    assets:\n      prefixes: [192.0.2.300/24]\n";
+        let (status, text) = call(&w.app, Method::POST, "/api/v1/registry/import", Some(admin), Some(("application/yaml", bad.into()))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend:?} {text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["error"]["code"], "invalid_registry_file");
+        assert_eq!(v["error"]["problems"][0]["line"], 7, "{text}");
+        assert_eq!(v["error"]["problems"][0]["field"], "organisations[0].assets.prefixes[0]", "{text}");
+
+        let csv = "record,id,name_en,name_ja,kind,sector\norganisation,y-gas,Y Gas,Yガス,operator,gas\norganisation,z-gas,Z Gas,Zガス,operater,gas\n";
+        let (status, text) = call(&w.app, Method::POST, "/api/v1/registry/import?format=csv", Some(admin), Some(("text/csv", csv.into()))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!((v["error"]["problems"][0]["line"].clone(), v["error"]["problems"][0]["field"].clone()), (json!(3), json!("kind")), "{text}");
+
+        let (status, text) = call(&w.app, Method::POST, "/api/v1/organisations/kanto-power/contacts", Some(admin), Some(("application/json", r#"{"role":"csirt","name":"A","email":"a@kanto-power.example.jp","phon":"1"}"#.into()))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(text.contains("phon"), "{text}");
+        let (status, text) = call(&w.app, Method::POST, "/api/v1/organisations/kanto-power/contacts", Some(admin), Some(("application/json", r#"{"role":"csirt","name":"A","email":"nope"}"#.into()))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap()["error"]["field"], "email", "{text}");
+        let (status, _) = call(&w.app, Method::POST, "/api/v1/organisations/kanto-power/contacts", Some(admin), Some(("application/json", "{not json".into()))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+        assert_eq!(w.store.registry().await.unwrap(), before, "{backend:?}: nothing written");
+        assert_eq!(w.store.audit_entries(0, 1_000_000).await.unwrap().len(), audit_before);
+
+        let (status, text) = call(&w.app, Method::GET, "/api/v1/organisations/no-such-org/contacts", Some(admin), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{text}");
+        let (status, text) = call(&w.app, Method::GET, "/api/v1/nothing-here", None, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(text.contains("\"code\":\"not_found\""));
+        let (status, _) = call(&w.app, Method::GET, "/api/v1/whois/203.0.113.250", Some(admin), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_write_is_audited_and_the_whois_cache_follows_imports() {
+    each_backend(|TestDb { store, .. }| async move {
+        let w = world(store).await;
+        let coord = &w.tokens[&Role::Coordinator];
+        let (status, _) = call(&w.app, Method::GET, "/api/v1/whois/203.0.113.250", Some(coord), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let before = w.store.audit_entries(0, 1_000_000).await.unwrap().len();
+        let yaml = "organisations:\n  - {id: new-port, name: {en: New Port, ja: 新港}, kind: operator, sector: ports, assets: {prefixes: [203.0.113.240/28]}}\n";
+        let (status, text) = call(&w.app, Method::POST, "/api/v1/registry/import", Some(coord), Some(("application/yaml", yaml.into()))).await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+        let (status, text) = call(&w.app, Method::GET, "/api/v1/whois/203.0.113.250", Some(coord), None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(text.contains("new-port"));
+        let entries = w.store.audit_entries(before as i64, 10).await.unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!((entries[0].actor_user.as_str(), entries[0].actor_org.as_str(), entries[0].entity_id.as_str()), ("t-coordinator", "nisc", "new-port"));
+        let (_, text) = call(&w.app, Method::GET, "/api/v1/audit/verify", Some(coord), None).await;
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap()["ok"], true, "{text}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn openapi_documents_every_route_with_its_permission() {
+    let (db, _guard) = sakimori_store::testing::sqlite().await;
+    let w = world(db.store).await;
+    let (status, text) = call(&w.app, Method::GET, "/api/v1/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for r in routes() {
+        let op = &doc["paths"][r.path][r.method.as_str().to_lowercase()];
+        assert!(op.is_object(), "{} {} documented", r.method, r.path);
+        assert!(op["description"].as_str().unwrap().contains(&format!("{:?}", r.permission)));
+    }
+    let _ = Permission::ALL;
+    // Every $ref resolves.
+    for cap in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = cap.split('"').next().unwrap();
+        assert!(doc["components"]["schemas"][name].is_object(), "schema {name} is defined");
+    }
+}
+
+#[tokio::test]
+async fn health_and_metrics_answer() {
+    let (db, _guard) = sakimori_store::testing::sqlite().await;
+    let w = world(db.store).await;
+    let (status, text) = call(&w.app, Method::GET, "/healthz", None, None).await;
+    assert_eq!((status, text.as_str()), (StatusCode::OK, r#"{"status":"ok"}"#));
+    call(&w.app, Method::GET, "/api/v1/sectors", Some(&w.tokens[&Role::Operator]), None).await;
+    let (status, text) = call(&w.app, Method::GET, "/metrics", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(text.contains(r#"sakimori_http_requests_total{method="GET",route="/api/v1/sectors",status="200"} 1"#), "{text}");
+}
