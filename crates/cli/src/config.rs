@@ -108,18 +108,31 @@ pub fn parse_file(name: &str, text: &str) -> Result<FileConfig, Vec<ConfigError>
     };
     if let Some(v) = &cfg.server.listen {
         if let Err(e) = v.get_ref().parse::<SocketAddr>() {
-            bad(v, "server.listen", format!("{e}: expected an address like 127.0.0.1:8080"));
+            bad(
+                v,
+                "server.listen",
+                format!("{e}: expected an address like 127.0.0.1:8080"),
+            );
         }
     }
     if let Some(v) = &cfg.database.url {
         let u = v.get_ref();
-        if !(u.starts_with("sqlite:") || u.starts_with("postgres:") || u.starts_with("postgresql:")) {
-            bad(v, "database.url", "expected sqlite://PATH or postgres://...".into());
+        if !(u.starts_with("sqlite:") || u.starts_with("postgres:") || u.starts_with("postgresql:"))
+        {
+            bad(
+                v,
+                "database.url",
+                "expected sqlite://PATH or postgres://...".into(),
+            );
         }
     }
     if let Some(v) = &cfg.log.level {
         if !["error", "warn", "info", "debug", "trace"].contains(&v.get_ref().as_str()) {
-            bad(v, "log.level", "expected one of error, warn, info, debug, trace".into());
+            bad(
+                v,
+                "log.level",
+                "expected one of error, warn, info, debug, trace".into(),
+            );
         }
     }
     if let Some(v) = &cfg.log.format {
@@ -151,7 +164,11 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| anyhow::anyhow!("cannot read configuration {name}: {e}"))?;
             parse_file(&name, &text).map_err(|errs| {
-                anyhow::anyhow!(errs.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
+                anyhow::anyhow!(errs
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n"))
             })?
         }
         None => FileConfig::default(),
@@ -197,7 +214,10 @@ mod tests {
         let text = "data_dir = \"/var/lib/sakimori\"\n[server]\nlisten = \"127.0.0.1:8080\"\nlisen = \"x\"\n";
         let errs = parse_file("sakimori.toml", text).unwrap_err();
         let msg = errs[0].to_string();
-        assert!(msg.starts_with("sakimori.toml:4: unknown field `lisen`"), "{msg}");
+        assert!(
+            msg.starts_with("sakimori.toml:4: unknown field `lisen`"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -206,7 +226,10 @@ mod tests {
         let errs = parse_file("c.toml", text).unwrap_err();
         let msgs: Vec<String> = errs.iter().map(ToString::to_string).collect();
         assert!(msgs[0].starts_with("c.toml:2: server.listen:"), "{msgs:?}");
-        assert!(msgs[1].starts_with("c.toml:5: log.format: expected text or json"), "{msgs:?}");
+        assert!(
+            msgs[1].starts_with("c.toml:5: log.format: expected text or json"),
+            "{msgs:?}"
+        );
     }
 
     #[test]

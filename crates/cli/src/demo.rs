@@ -45,18 +45,28 @@ pub async fn install(store: &Store) -> anyhow::Result<Vec<DemoUser>> {
             Some(u) => u,
             None => {
                 store
-                    .create_user(&system, &NewUser {
-                        username: (*username).into(),
-                        display_name: None,
-                        org: (*org).into(),
-                        roles: vec![*role],
-                        password: Some(PASSWORD.into()),
-                    })
+                    .create_user(
+                        &system,
+                        &NewUser {
+                            username: (*username).into(),
+                            display_name: None,
+                            org: (*org).into(),
+                            roles: vec![*role],
+                            password: Some(PASSWORD.into()),
+                        },
+                    )
                     .await?
             }
         };
-        let (_, token) = store.create_token(&system, &user.id, "demo", Some(30)).await?;
-        out.push(DemoUser { username: user.username, org: user.org, role: *role, token });
+        let (_, token) = store
+            .create_token(&system, &user.id, "demo", Some(30))
+            .await?;
+        out.push(DemoUser {
+            username: user.username,
+            org: user.org,
+            role: *role,
+            token,
+        });
     }
     Ok(out)
 }
@@ -64,15 +74,28 @@ pub async fn install(store: &Store) -> anyhow::Result<Vec<DemoUser>> {
 pub fn print(url: &str, users: &[DemoUser]) {
     let rows = users
         .iter()
-        .map(|u| vec![u.role.to_string(), u.username.clone(), u.org.clone(), u.token.clone()])
+        .map(|u| {
+            vec![
+                u.role.to_string(),
+                u.username.clone(),
+                u.org.clone(),
+                u.token.clone(),
+            ]
+        })
         .collect();
     println!("\nSakimori demo is running at {url}");
     println!("  health:   {url}/healthz");
     println!("  API docs: {url}/api/v1/openapi.json");
     println!("  password of every demo user: {PASSWORD}\n");
-    println!("{}", output::table(&["role", "user", "organisation", "API token"], rows));
+    println!(
+        "{}",
+        output::table(&["role", "user", "organisation", "API token"], rows)
+    );
     if let Some(c) = users.iter().find(|u| u.role == Role::Coordinator) {
-        println!("\nTry: curl -H 'Authorization: Bearer {}' {url}/api/v1/sectors", c.token);
+        println!(
+            "\nTry: curl -H 'Authorization: Bearer {}' {url}/api/v1/sectors",
+            c.token
+        );
     }
     println!();
 }

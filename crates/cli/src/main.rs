@@ -49,7 +49,9 @@ pub struct Global {
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP server (API, metrics)
-    #[command(after_help = "Examples:\n  sakimori serve --demo\n  sakimori serve --listen 0.0.0.0:8080 --database-url postgres://sakimori@db/sakimori")]
+    #[command(
+        after_help = "Examples:\n  sakimori serve --demo\n  sakimori serve --listen 0.0.0.0:8080 --database-url postgres://sakimori@db/sakimori"
+    )]
     Serve(cmd::serve::ServeArgs),
     /// Database administration
     #[command(subcommand)]

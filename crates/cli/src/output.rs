@@ -5,7 +5,10 @@ use serde::Serialize;
 /// Print `value` as JSON, or the human text.
 pub fn emit<T: Serialize>(json: bool, value: &T, human: impl FnOnce() -> String) {
     if json {
-        println!("{}", serde_json::to_string_pretty(value).expect("serialisable"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).expect("serialisable")
+        );
     } else {
         let text = human();
         if !text.is_empty() {
@@ -40,6 +43,12 @@ pub fn table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
 /// Display width: East Asian wide characters take two columns.
 fn width(s: &str) -> usize {
     s.chars()
-        .map(|c| if (c as u32) >= 0x1100 && !(0xFF61..=0xFF9F).contains(&(c as u32)) { 2 } else { 1 })
+        .map(|c| {
+            if (c as u32) >= 0x1100 && !(0xFF61..=0xFF9F).contains(&(c as u32)) {
+                2
+            } else {
+                1
+            }
+        })
         .sum()
 }

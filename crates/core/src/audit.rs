@@ -102,7 +102,11 @@ impl Verifier {
             return Err(ChainFault {
                 seq: self.expected_seq,
                 kind: FaultKind::Removed,
-                message: format!("entries {}..{} are missing (removed)", self.expected_seq, e.seq - 1),
+                message: format!(
+                    "entries {}..{} are missing (removed)",
+                    self.expected_seq,
+                    e.seq - 1
+                ),
             });
         }
         if e.seq < self.expected_seq {
@@ -139,7 +143,10 @@ impl Verifier {
             Some((seq, _)) if seq > last => Err(ChainFault {
                 seq: last + 1,
                 kind: FaultKind::Removed,
-                message: format!("entries {}..{seq} at the end are missing (removed)", last + 1),
+                message: format!(
+                    "entries {}..{seq} at the end are missing (removed)",
+                    last + 1
+                ),
             }),
             Some((seq, hash)) if seq == last && hash != self.prev_hash => Err(ChainFault {
                 seq,

@@ -67,7 +67,11 @@ pub fn parse_roles(s: &str) -> Result<Vec<Role>, String> {
 }
 
 pub fn format_roles(roles: &[Role]) -> String {
-    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 impl fmt::Display for Actor {

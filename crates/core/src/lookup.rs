@@ -136,8 +136,14 @@ mod tests {
         let ix = index();
         assert_eq!(ix.lookup("198.51.100.7").unwrap().organisation, "city");
         let m = ix.lookup("198.51.100.20").unwrap();
-        assert_eq!((m.organisation, m.matched.as_str()), ("hospital", "198.51.100.16/28"));
-        assert_eq!(ix.lookup("2001:db8:10:ffff::1").unwrap().organisation, "bank");
+        assert_eq!(
+            (m.organisation, m.matched.as_str()),
+            ("hospital", "198.51.100.16/28")
+        );
+        assert_eq!(
+            ix.lookup("2001:db8:10:ffff::1").unwrap().organisation,
+            "bank"
+        );
         assert!(ix.lookup("203.0.113.1").is_none());
         assert!(ix.lookup("2001:db8:11::1").is_none());
     }
@@ -146,9 +152,15 @@ mod tests {
     fn longest_suffix_wins_and_case_is_ignored() {
         let ix = index();
         assert_eq!(ix.lookup("mail.example.jp").unwrap().organisation, "bank");
-        assert_eq!(ix.lookup("www.city.example.jp").unwrap().organisation, "city");
+        assert_eq!(
+            ix.lookup("www.city.example.jp").unwrap().organisation,
+            "city"
+        );
         let m = ix.lookup("PACS.Hospital.City.example.jp.").unwrap();
-        assert_eq!((m.organisation, m.matched.as_str()), ("hospital", "hospital.city.example.jp"));
+        assert_eq!(
+            (m.organisation, m.matched.as_str()),
+            ("hospital", "hospital.city.example.jp")
+        );
         assert!(ix.lookup("example.com").is_none());
         assert!(ix.lookup("notexample.jp").is_none());
     }

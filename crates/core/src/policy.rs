@@ -93,7 +93,9 @@ pub fn may_view_private(actor: &Actor, target: &OrgRelations) -> bool {
     if actor.org == target.id || target.ancestors.contains(&actor.org) {
         return true;
     }
-    if actor.has(Role::MinistryOfficer) && target.supervising_ministry.as_deref() == Some(&actor.org) {
+    if actor.has(Role::MinistryOfficer)
+        && target.supervising_ministry.as_deref() == Some(&actor.org)
+    {
         return true;
     }
     actor.has(Role::HubSecretariat) && target.sector_hubs.contains(&actor.org)
@@ -102,7 +104,9 @@ pub fn may_view_private(actor: &Actor, target: &OrgRelations) -> bool {
 /// May the actor add or verify contacts of `target`? Its own organisation and the centre.
 pub fn may_edit_contacts(actor: &Actor, target: &OrgRelations) -> bool {
     allows(actor, Permission::EditOrgContacts)
-        && (actor.has(Role::Administrator) || actor.has(Role::Coordinator) || actor.org == target.id)
+        && (actor.has(Role::Administrator)
+            || actor.has(Role::Coordinator)
+            || actor.org == target.id)
 }
 
 #[cfg(test)]
@@ -128,13 +132,20 @@ mod tests {
     }
 
     fn relations() -> impl Strategy<Value = OrgRelations> {
-        (org(), prop::collection::vec(org(), 0..3), prop::option::of(org()), prop::collection::vec(org(), 0..2))
-            .prop_map(|(id, ancestors, supervising_ministry, sector_hubs)| OrgRelations {
-                id,
-                ancestors,
-                supervising_ministry,
-                sector_hubs,
-            })
+        (
+            org(),
+            prop::collection::vec(org(), 0..3),
+            prop::option::of(org()),
+            prop::collection::vec(org(), 0..2),
+        )
+            .prop_map(
+                |(id, ancestors, supervising_ministry, sector_hubs)| OrgRelations {
+                    id,
+                    ancestors,
+                    supervising_ministry,
+                    sector_hubs,
+                },
+            )
     }
 
     proptest! {
@@ -195,12 +206,27 @@ mod tests {
 
     #[test]
     fn own_org_sees_itself_and_centre_sees_all() {
-        let t = OrgRelations { id: "bank".into(), ..Default::default() };
-        let op = Actor { user_id: "1".into(), username: "op".into(), org: "bank".into(), roles: vec![Role::Operator] };
+        let t = OrgRelations {
+            id: "bank".into(),
+            ..Default::default()
+        };
+        let op = Actor {
+            user_id: "1".into(),
+            username: "op".into(),
+            org: "bank".into(),
+            roles: vec![Role::Operator],
+        };
         assert!(may_view_private(&op, &t));
-        let other = Actor { org: "power".into(), ..op.clone() };
+        let other = Actor {
+            org: "power".into(),
+            ..op.clone()
+        };
         assert!(!may_view_private(&other, &t));
-        let nisc = Actor { org: "nisc".into(), roles: vec![Role::Coordinator], ..op };
+        let nisc = Actor {
+            org: "nisc".into(),
+            roles: vec![Role::Coordinator],
+            ..op
+        };
         assert!(may_view_private(&nisc, &t));
     }
 }

@@ -8,8 +8,13 @@ const DEMO: &str = include_str!("../../../data/demo/constituency.yaml");
 
 fn reference() -> RegistryDoc {
     let (doc, loc) = registry::parse_yaml(REFERENCE).expect("reference parses");
-    let plan = registry::validate(&RegistryDoc::default(), &doc, &loc).expect("reference validates");
-    RegistryDoc { sectors: plan.sectors, organisations: plan.organisations, communities: plan.communities }
+    let plan =
+        registry::validate(&RegistryDoc::default(), &doc, &loc).expect("reference validates");
+    RegistryDoc {
+        sectors: plan.sectors,
+        organisations: plan.organisations,
+        communities: plan.communities,
+    }
 }
 
 fn errors_of(existing: &RegistryDoc, text: &str, format: Format) -> Vec<String> {
@@ -28,16 +33,30 @@ fn reference_has_fifteen_sectors_with_ministries_and_ceptoars() {
     assert_eq!(r.sectors.len(), 15);
     for s in &r.sectors {
         let m = s.ministry.as_deref().expect("every sector has a ministry");
-        assert!(r.organisation(m).is_some(), "ministry {m} of {} exists", s.id);
         assert!(
-            r.organisations.iter().any(|o| o.kind == registry::OrgKind::Hub && o.sector.as_deref() == Some(&s.id)),
+            r.organisation(m).is_some(),
+            "ministry {m} of {} exists",
+            s.id
+        );
+        assert!(
+            r.organisations
+                .iter()
+                .any(|o| o.kind == registry::OrgKind::Hub && o.sector.as_deref() == Some(&s.id)),
             "sector {} has a CEPTOAR",
             s.id
         );
         assert!(!s.name.ja.is_empty() && !s.name.en.is_empty());
     }
-    let council = r.communities.iter().find(|c| c.id == "cybersecurity-council").unwrap();
-    assert!(council.rules.members_only && council.rules.confidentiality_notice && council.rules.audit_access);
+    let council = r
+        .communities
+        .iter()
+        .find(|c| c.id == "cybersecurity-council")
+        .unwrap();
+    assert!(
+        council.rules.members_only
+            && council.rules.confidentiality_notice
+            && council.rules.audit_access
+    );
 }
 
 #[test]
@@ -47,7 +66,9 @@ fn demo_validates_on_top_of_reference_and_reports_the_nested_prefix() {
     let plan = registry::validate(&r, &doc, &loc).unwrap();
     assert!(plan.organisations.len() >= 30);
     assert!(
-        plan.findings.iter().any(|f| f.message.contains("lies inside")),
+        plan.findings
+            .iter()
+            .any(|f| f.message.contains("lies inside")),
         "the hospital /28 inside the city /27 is reported: {:?}",
         plan.findings
     );
@@ -70,7 +91,10 @@ fn unknown_sector_is_named_with_its_line() {
     let r = reference();
     let text = "organisations:\n  - id: x-power\n    name: {en: X Power, ja: X電力}\n    kind: operator\n    sector: electrcity\n";
     let errs = errors_of(&r, text, Format::Yaml);
-    assert_eq!(errs, vec![r#"line 5: organisations[0].sector: unknown sector "electrcity""#]);
+    assert_eq!(
+        errs,
+        vec![r#"line 5: organisations[0].sector: unknown sector "electrcity""#]
+    );
 }
 
 #[test]
@@ -79,11 +103,17 @@ fn invalid_cidr_and_unknown_key_are_refused_with_place() {
     let text = "organisations:\n  - id: x-power\n    name: {en: X Power, ja: X電力}\n    kind: operator\n    assets:\n      prefixes: [192.0.2.0/33]\n";
     let errs = errors_of(&r, text, Format::Yaml);
     assert_eq!(errs.len(), 1);
-    assert!(errs[0].starts_with("line 6: organisations[0].assets.prefixes[0]:"), "{errs:?}");
+    assert!(
+        errs[0].starts_with("line 6: organisations[0].assets.prefixes[0]:"),
+        "{errs:?}"
+    );
 
     let text = "organisations:\n  - id: x-power\n    name: {en: X Power, ja: X電力}\n    kind: operator\n    colour: red\n";
     let errs = errors_of(&r, text, Format::Yaml);
-    assert!(errs[0].starts_with("line 5:") && errs[0].contains("colour"), "{errs:?}");
+    assert!(
+        errs[0].starts_with("line 5:") && errs[0].contains("colour"),
+        "{errs:?}"
+    );
 }
 
 #[test]
@@ -102,10 +132,22 @@ organisations:
 ";
     let errs = errors_of(&r, text, Format::Yaml);
     let joined = errs.join("\n");
-    assert!(joined.contains("host bits set; did you mean 198.51.100.0/24"), "{joined}");
-    assert!(joined.contains(r#"line 7: organisations[1].name.en: duplicate name "A Power""#), "{joined}");
-    assert!(joined.contains(r#"192.0.2.0/24 is already claimed by organisation "a-power""#), "{joined}");
-    assert!(joined.contains(r#"a.example.jp is already claimed by organisation "a-power""#), "{joined}");
+    assert!(
+        joined.contains("host bits set; did you mean 198.51.100.0/24"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains(r#"line 7: organisations[1].name.en: duplicate name "A Power""#),
+        "{joined}"
+    );
+    assert!(
+        joined.contains(r#"192.0.2.0/24 is already claimed by organisation "a-power""#),
+        "{joined}"
+    );
+    assert!(
+        joined.contains(r#"a.example.jp is already claimed by organisation "a-power""#),
+        "{joined}"
+    );
     // Claims inside one file are reported at both places.
     assert_eq!(errs.len(), 6, "{joined}");
 }
@@ -119,14 +161,24 @@ prefix,,,,,,c-gas,10.0.0.0/8\n\
 prefix,,,,,,c-gas,not-a-prefix\n";
     let errs = errors_of(&r, text, Format::Csv);
     assert_eq!(errs.len(), 1);
-    assert!(errs[0].starts_with("line 4: value: invalid CIDR prefix"), "{errs:?}");
+    assert!(
+        errs[0].starts_with("line 4: value: invalid CIDR prefix"),
+        "{errs:?}"
+    );
 
-    let text = "record,id,name_en,name_ja,kind,sector\norganisation,c-gas,C Gas,Cガス,operator,gass\n";
+    let text =
+        "record,id,name_en,name_ja,kind,sector\norganisation,c-gas,C Gas,Cガス,operator,gass\n";
     let errs = errors_of(&r, text, Format::Csv);
-    assert_eq!(errs, vec![r#"line 2: organisations[0].sector: unknown sector "gass""#]);
+    assert_eq!(
+        errs,
+        vec![r#"line 2: organisations[0].sector: unknown sector "gass""#]
+    );
 
     let errs = errors_of(&r, "record,colour\n", Format::Csv);
-    assert!(errs[0].starts_with("line 1: colour: unknown column"), "{errs:?}");
+    assert!(
+        errs[0].starts_with("line 1: colour: unknown column"),
+        "{errs:?}"
+    );
 }
 
 #[test]
@@ -140,4 +192,39 @@ organisations:
     let errs = errors_of(&r, text, Format::Yaml);
     assert_eq!(errs.len(), 2, "{errs:?}");
     assert!(errs[0].contains("loops back"));
+}
+
+mod never_panics {
+    use proptest::prelude::*;
+    use sakimori_core::registry::{self, RegistryDoc};
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Arbitrary text gives a located error or a document, never a panic,
+        /// and whatever parses also validates without panicking.
+        #[test]
+        fn yaml_parser(text in ".{0,400}") {
+            if let Ok((doc, loc)) = registry::parse_yaml(&text) {
+                let _ = registry::validate(&RegistryDoc::default(), &doc, &loc);
+            }
+        }
+
+        #[test]
+        fn yaml_parser_on_near_valid_input(
+            id in "[a-z-]{0,8}", kind in "[a-z-]{0,12}", prefix in "[0-9./:a-f]{0,20}", sector in "[a-z]{0,6}"
+        ) {
+            let text = format!("organisations:\n  - id: {id}\n    name: {{en: N, ja: N}}\n    kind: {kind}\n    sector: {sector}\n    assets: {{prefixes: [\"{prefix}\"]}}\n");
+            if let Ok((doc, loc)) = registry::parse_yaml(&text) {
+                let _ = registry::validate(&RegistryDoc::default(), &doc, &loc);
+            }
+        }
+
+        #[test]
+        fn csv_parser(text in "(record|organisation|prefix|contact|,|[a-z0-9./:]|\n){0,300}") {
+            if let Ok((doc, loc)) = registry::parse_csv(&text) {
+                let _ = registry::validate(&RegistryDoc::default(), &doc, &loc);
+            }
+        }
+    }
 }

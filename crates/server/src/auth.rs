@@ -19,7 +19,9 @@ fn credentials(req: &Request) -> Option<(Option<String>, String)> {
     match scheme.to_ascii_lowercase().as_str() {
         "bearer" => Some((None, rest.trim().to_owned())),
         "basic" => {
-            let decoded = base64::engine::general_purpose::STANDARD.decode(rest.trim()).ok()?;
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(rest.trim())
+                .ok()?;
             let text = String::from_utf8(decoded).ok()?;
             let (user, token) = text.split_once(':')?;
             Some((Some(user.to_owned()), token.to_owned()))
@@ -28,7 +30,10 @@ fn credentials(req: &Request) -> Option<(Option<String>, String)> {
     }
 }
 
-pub async fn authenticate(state: &AppState, creds: Option<(Option<String>, String)>) -> Result<Actor, ApiError> {
+pub async fn authenticate(
+    state: &AppState,
+    creds: Option<(Option<String>, String)>,
+) -> Result<Actor, ApiError> {
     let (user, token) = creds.ok_or_else(ApiError::unauthorized)?;
     let actor = state
         .store
@@ -52,7 +57,8 @@ pub async fn require(
         Err(e) => return e.into_response(),
     };
     if !allows(&actor, permission) {
-        return ApiError::forbidden(&format!("{permission:?} is not granted to your roles")).into_response();
+        return ApiError::forbidden(&format!("{permission:?} is not granted to your roles"))
+            .into_response();
     }
     req.extensions_mut().insert(actor);
     next.run(req).await

@@ -56,7 +56,11 @@ impl ApiError {
     }
 
     pub fn forbidden(what: &str) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", format!("not permitted: {what}"))
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("not permitted: {what}"),
+        )
     }
 
     pub fn not_found(what: impl Into<String>) -> Self {
@@ -87,7 +91,11 @@ impl From<StoreError> for ApiError {
             },
             StoreError::Db(_) | StoreError::Migrate(_) => {
                 tracing::error!(error = %e, "storage failure");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "storage failure")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "storage failure",
+                )
             }
         }
     }

@@ -39,7 +39,10 @@ impl AppState {
     pub fn new(store: Arc<Store>) -> Self {
         AppState {
             store,
-            index: Arc::new(RwLock::new((String::from("-"), Arc::new(AssetIndex::new())))),
+            index: Arc::new(RwLock::new((
+                String::from("-"),
+                Arc::new(AssetIndex::new()),
+            ))),
             metrics: Arc::new(metrics::Metrics::new()),
         }
     }
@@ -69,7 +72,10 @@ pub fn app(state: AppState) -> Router {
         .merge(api)
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
-        .route("/api/v1/openapi.json", get(|| async { Json(openapi::document()) }))
+        .route(
+            "/api/v1/openapi.json",
+            get(|| async { Json(openapi::document()) }),
+        )
         .fallback(|| async { error::ApiError::not_found("no such route") })
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(TraceLayer::new_for_http())

@@ -37,21 +37,36 @@ impl Metrics {
         let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
             Histogram::new(exponential_buckets(0.0005, 2.0, 16))
         });
-        registry.register("http_requests", "HTTP requests by route and status", requests.clone());
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            requests.clone(),
+        );
         registry.register(
             "http_request_duration_seconds",
             "HTTP request latency by route",
             latency.clone(),
         );
-        Metrics { registry, requests, latency }
+        Metrics {
+            registry,
+            requests,
+            latency,
+        }
     }
 
     pub fn observe(&self, method: String, route: String, status: u16, elapsed: Duration) {
         self.latency
-            .get_or_create(&RouteLabels { method: method.clone(), route: route.clone() })
+            .get_or_create(&RouteLabels {
+                method: method.clone(),
+                route: route.clone(),
+            })
             .observe(elapsed.as_secs_f64());
         self.requests
-            .get_or_create(&RequestLabels { method, route, status })
+            .get_or_create(&RequestLabels {
+                method,
+                route,
+                status,
+            })
             .inc();
     }
 }
@@ -60,7 +75,10 @@ pub async fn render(State(state): State<crate::AppState>) -> impl IntoResponse {
     let mut out = String::new();
     encode(&mut out, &state.metrics.registry).expect("encode to string");
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         out,
     )
 }

@@ -3,7 +3,9 @@
 
 use crate::api::{routes, schema_ref};
 use crate::error::ErrorBody;
-use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem};
+use utoipa::openapi::path::{
+    HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
+};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
@@ -33,7 +35,9 @@ pub fn document() -> OpenApi {
             .operation_id(Some(format!(
                 "{}{}",
                 r.method.as_str().to_lowercase(),
-                r.path.trim_start_matches("/api/v1").replace(['/', '{', '}'], "_")
+                r.path
+                    .trim_start_matches("/api/v1")
+                    .replace(['/', '{', '}'], "_")
             )))
             .tag(r.tag)
             .security(SecurityRequirement::new("bearer", Vec::<String>::new()))
@@ -60,30 +64,56 @@ pub fn document() -> OpenApi {
             );
         }
         if let Some((media, schema)) = r.request {
-            let content = ContentBuilder::new().schema(Some(schema(&mut components))).build();
-            op = op.request_body(Some(RequestBodyBuilder::new().content(media, content).required(Some(Required::True)).build()));
+            let content = ContentBuilder::new()
+                .schema(Some(schema(&mut components)))
+                .build();
+            op = op.request_body(Some(
+                RequestBodyBuilder::new()
+                    .content(media, content)
+                    .required(Some(Required::True))
+                    .build(),
+            ));
         }
         let mut ok = ResponseBuilder::new().description("Success");
         if let Some(schema) = r.response {
-            ok = ok.content("application/json", ContentBuilder::new().schema(Some(schema(&mut components))).build());
+            ok = ok.content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(schema(&mut components)))
+                    .build(),
+            );
         }
         let error = |d: &str| {
             ResponseBuilder::new()
                 .description(d)
-                .content("application/json", ContentBuilder::new().schema(Some(error_schema.clone())).build())
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(error_schema.clone()))
+                        .build(),
+                )
                 .build()
         };
         op = op
             .response("200", ok.build())
             .response("401", error("No valid token"))
-            .response("403", error("The caller's roles or relations do not permit this"))
+            .response(
+                "403",
+                error("The caller's roles or relations do not permit this"),
+            )
             .response("404", error("Not found"))
             .response("422", error("Invalid input; `field` names it"));
         paths.add_path_operation(r.path, vec![http_method(&r.method)], op.build());
     }
     let mut cb = ComponentsBuilder::new()
-        .security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)))
-        .security_scheme("basic", SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)));
+        .security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        )
+        .security_scheme(
+            "basic",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
+        );
     for (name, schema) in components {
         cb = cb.schema(name, schema);
     }
@@ -110,6 +140,8 @@ trait IntoSchema {
 
 impl IntoSchema for utoipa::openapi::schema::Type {
     fn into_schema(self) -> utoipa::openapi::schema::Object {
-        utoipa::openapi::schema::ObjectBuilder::new().schema_type(self).build()
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(self)
+            .build()
     }
 }

@@ -42,33 +42,64 @@ struct World {
 
 async fn world(store: Store) -> World {
     store.ensure_reference(REFERENCE).await.unwrap();
-    store.import_text(&Actor::system(), DEMO, Format::Yaml).await.unwrap();
+    store
+        .import_text(&Actor::system(), DEMO, Format::Yaml)
+        .await
+        .unwrap();
     let mut tokens = HashMap::new();
     for (role, org) in PEOPLE {
         let u = store
-            .create_user(&Actor::system(), &NewUser {
-                username: format!("t-{role}"),
-                display_name: None,
-                org: (*org).into(),
-                roles: vec![*role],
-                password: None,
-            })
+            .create_user(
+                &Actor::system(),
+                &NewUser {
+                    username: format!("t-{role}"),
+                    display_name: None,
+                    org: (*org).into(),
+                    roles: vec![*role],
+                    password: None,
+                },
+            )
             .await
             .unwrap();
-        let (_, t) = store.create_token(&Actor::system(), &u.id, "test", Some(1)).await.unwrap();
+        let (_, t) = store
+            .create_token(&Actor::system(), &u.id, "test", Some(1))
+            .await
+            .unwrap();
         tokens.insert(*role, t);
     }
     // A user for the walk to disable and whose token it tries to revoke.
     let victim = store
-        .create_user(&Actor::system(), &NewUser { username: "victim".into(), display_name: None, org: "kanto-power".into(), roles: vec![Role::Operator], password: None })
+        .create_user(
+            &Actor::system(),
+            &NewUser {
+                username: "victim".into(),
+                display_name: None,
+                org: "kanto-power".into(),
+                roles: vec![Role::Operator],
+                password: None,
+            },
+        )
         .await
         .unwrap();
-    store.create_token(&Actor::system(), &victim.id, "victim", Some(1)).await.unwrap();
+    store
+        .create_token(&Actor::system(), &victim.id, "victim", Some(1))
+        .await
+        .unwrap();
     let store = Arc::new(store);
-    World { app: app(AppState::new(store.clone())), store, tokens }
+    World {
+        app: app(AppState::new(store.clone())),
+        store,
+        tokens,
+    }
 }
 
-async fn call(app: &Router, method: Method, uri: &str, token: Option<&str>, body: Option<(&str, String)>) -> (StatusCode, String) {
+async fn call(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<(&str, String)>,
+) -> (StatusCode, String) {
     let mut req = Request::builder().method(method).uri(uri);
     if let Some(t) = token {
         req = req.header("authorization", format!("Bearer {t}"));
@@ -84,7 +115,12 @@ async fn call(app: &Router, method: Method, uri: &str, token: Option<&str>, body
 }
 
 /// Concrete URI and body for a route template.
-async fn instantiate(w: &World, method: &Method, path: &str, role: Role) -> (String, Option<(&'static str, String)>) {
+async fn instantiate(
+    w: &World,
+    method: &Method,
+    path: &str,
+    role: Role,
+) -> (String, Option<(&'static str, String)>) {
     let contact_id = w.store.contacts(TARGET).await.unwrap()[0].id.clone();
     let victim = w.store.user_by_name("victim").await.unwrap().unwrap();
     let token_id = w.store.tokens(&victim.id).await.unwrap()[0].id.clone();
@@ -127,14 +163,37 @@ async fn permission_walk_over_every_route_and_role() {
             let (uri, body) = instantiate(&w, &spec.method, spec.path, Role::Administrator).await;
             // Without a token: 401, and nothing else.
             let (status, _) = call(&w.app, spec.method.clone(), &uri, None, body.clone()).await;
-            assert_eq!(status, StatusCode::UNAUTHORIZED, "{backend:?} {} {} without token", spec.method, spec.path);
-            let (status, _) = call(&w.app, spec.method.clone(), &uri, Some("skm_forged"), body).await;
-            assert_eq!(status, StatusCode::UNAUTHORIZED, "{backend:?} {} {} forged token", spec.method, spec.path);
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{backend:?} {} {} without token",
+                spec.method,
+                spec.path
+            );
+            let (status, _) =
+                call(&w.app, spec.method.clone(), &uri, Some("skm_forged"), body).await;
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{backend:?} {} {} forged token",
+                spec.method,
+                spec.path
+            );
 
             for (role, _) in PEOPLE {
                 let (uri, body) = instantiate(&w, &spec.method, spec.path, *role).await;
-                let (status, text) = call(&w.app, spec.method.clone(), &uri, Some(&w.tokens[role]), body).await;
-                let ctx = format!("{backend:?} {} {} as {role}: {status} {text}", spec.method, spec.path);
+                let (status, text) = call(
+                    &w.app,
+                    spec.method.clone(),
+                    &uri,
+                    Some(&w.tokens[role]),
+                    body,
+                )
+                .await;
+                let ctx = format!(
+                    "{backend:?} {} {} as {role}: {status} {text}",
+                    spec.method, spec.path
+                );
                 if !role_grants(*role, spec.permission) {
                     assert_eq!(status, StatusCode::FORBIDDEN, "{ctx}");
                 } else if object_level(spec.path) {
@@ -165,40 +224,119 @@ async fn private_data_reaches_only_related_organisations() {
     each_backend(|TestDb { store, backend, .. }| async move {
         let w = world(store).await;
         // The city sees its hospital (parent), the hospital does not see the city.
-        for (user, org) in [("city", "asagiri-city"), ("hospital", "asagiri-city-hospital"), ("fsa-officer", "fsa")] {
-            let role = if org == "fsa" { Role::MinistryOfficer } else { Role::Operator };
-            let u = w.store.create_user(&Actor::system(), &NewUser { username: user.into(), display_name: None, org: org.into(), roles: vec![role], password: None }).await.unwrap();
-            let (_, t) = w.store.create_token(&Actor::system(), &u.id, "t", Some(1)).await.unwrap();
+        for (user, org) in [
+            ("city", "asagiri-city"),
+            ("hospital", "asagiri-city-hospital"),
+            ("fsa-officer", "fsa"),
+        ] {
+            let role = if org == "fsa" {
+                Role::MinistryOfficer
+            } else {
+                Role::Operator
+            };
+            let u = w
+                .store
+                .create_user(
+                    &Actor::system(),
+                    &NewUser {
+                        username: user.into(),
+                        display_name: None,
+                        org: org.into(),
+                        roles: vec![role],
+                        password: None,
+                    },
+                )
+                .await
+                .unwrap();
+            let (_, t) = w
+                .store
+                .create_token(&Actor::system(), &u.id, "t", Some(1))
+                .await
+                .unwrap();
             let see = |target: &'static str| {
                 let app = w.app.clone();
                 let t = t.clone();
-                async move { call(&app, Method::GET, &format!("/api/v1/organisations/{target}/contacts"), Some(&t), None).await.0 }
+                async move {
+                    call(
+                        &app,
+                        Method::GET,
+                        &format!("/api/v1/organisations/{target}/contacts"),
+                        Some(&t),
+                        None,
+                    )
+                    .await
+                    .0
+                }
             };
             match user {
                 "city" => {
-                    assert_eq!(see("asagiri-city-hospital").await, StatusCode::OK, "{backend:?}");
+                    assert_eq!(
+                        see("asagiri-city-hospital").await,
+                        StatusCode::OK,
+                        "{backend:?}"
+                    );
                     assert_eq!(see("asagiri-bank").await, StatusCode::FORBIDDEN);
                 }
                 "hospital" => assert_eq!(see("asagiri-city").await, StatusCode::FORBIDDEN),
                 _ => {
-                    assert_eq!(see("asagiri-bank").await, StatusCode::OK, "the FSA supervises banks");
+                    assert_eq!(
+                        see("asagiri-bank").await,
+                        StatusCode::OK,
+                        "the FSA supervises banks"
+                    );
                     assert_eq!(see("kanto-power").await, StatusCode::FORBIDDEN);
                 }
             }
         }
         // The export leaves out what the caller may not see.
-        let (status, yaml) = call(&w.app, Method::GET, "/api/v1/registry/export", Some(&w.tokens[&Role::Operator]), None).await;
+        let (status, yaml) = call(
+            &w.app,
+            Method::GET,
+            "/api/v1/registry/export",
+            Some(&w.tokens[&Role::Operator]),
+            None,
+        )
+        .await;
         assert_eq!(status, StatusCode::OK);
-        assert!(yaml.contains("csirt@kanto-power.example.jp"), "own contacts are exported");
+        assert!(
+            yaml.contains("csirt@kanto-power.example.jp"),
+            "own contacts are exported"
+        );
         for c in w.store.contacts(TARGET).await.unwrap() {
-            assert!(!yaml.contains(&c.email), "{backend:?}: export leaks {}", c.email);
+            assert!(
+                !yaml.contains(&c.email),
+                "{backend:?}: export leaks {}",
+                c.email
+            );
         }
-        let (_, view) = call(&w.app, Method::GET, &format!("/api/v1/organisations/{TARGET}"), Some(&w.tokens[&Role::Operator]), None).await;
+        let (_, view) = call(
+            &w.app,
+            Method::GET,
+            &format!("/api/v1/organisations/{TARGET}"),
+            Some(&w.tokens[&Role::Operator]),
+            None,
+        )
+        .await;
         let v: Value = serde_json::from_str(&view).unwrap();
-        assert!(v.get("contact_records").is_none() && v.get("assets").is_none(), "{view}");
-        let (_, view) = call(&w.app, Method::GET, &format!("/api/v1/organisations/{TARGET}"), Some(&w.tokens[&Role::Coordinator]), None).await;
+        assert!(
+            v.get("contact_records").is_none() && v.get("assets").is_none(),
+            "{view}"
+        );
+        let (_, view) = call(
+            &w.app,
+            Method::GET,
+            &format!("/api/v1/organisations/{TARGET}"),
+            Some(&w.tokens[&Role::Coordinator]),
+            None,
+        )
+        .await;
         let v: Value = serde_json::from_str(&view).unwrap();
-        assert!(v["contact_records"].as_array().is_some_and(|c| !c.is_empty()), "{view}");
+        assert!(
+            v["contact_records"]
+                .as_array()
+                .is_some_and(|c| !c.is_empty()),
+            "{view}"
+        );
     })
     .await;
 }
@@ -282,13 +420,19 @@ async fn openapi_documents_every_route_with_its_permission() {
     for r in routes() {
         let op = &doc["paths"][r.path][r.method.as_str().to_lowercase()];
         assert!(op.is_object(), "{} {} documented", r.method, r.path);
-        assert!(op["description"].as_str().unwrap().contains(&format!("{:?}", r.permission)));
+        assert!(op["description"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{:?}", r.permission)));
     }
     let _ = Permission::ALL;
     // Every $ref resolves.
     for cap in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
         let name = cap.split('"').next().unwrap();
-        assert!(doc["components"]["schemas"][name].is_object(), "schema {name} is defined");
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "schema {name} is defined"
+        );
     }
 }
 
@@ -297,9 +441,24 @@ async fn health_and_metrics_answer() {
     let (db, _guard) = sakimori_store::testing::sqlite().await;
     let w = world(db.store).await;
     let (status, text) = call(&w.app, Method::GET, "/healthz", None, None).await;
-    assert_eq!((status, text.as_str()), (StatusCode::OK, r#"{"status":"ok"}"#));
-    call(&w.app, Method::GET, "/api/v1/sectors", Some(&w.tokens[&Role::Operator]), None).await;
+    assert_eq!(
+        (status, text.as_str()),
+        (StatusCode::OK, r#"{"status":"ok"}"#)
+    );
+    call(
+        &w.app,
+        Method::GET,
+        "/api/v1/sectors",
+        Some(&w.tokens[&Role::Operator]),
+        None,
+    )
+    .await;
     let (status, text) = call(&w.app, Method::GET, "/metrics", None, None).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(text.contains(r#"sakimori_http_requests_total{method="GET",route="/api/v1/sectors",status="200"} 1"#), "{text}");
+    assert!(
+        text.contains(
+            r#"sakimori_http_requests_total{method="GET",route="/api/v1/sectors",status="200"} 1"#
+        ),
+        "{text}"
+    );
 }

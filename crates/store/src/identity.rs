@@ -85,7 +85,10 @@ fn hash_token(secret: &str) -> String {
 
 fn hash_password(password: &str) -> Result<String> {
     if password.chars().count() < 12 {
-        return Err(StoreError::invalid("password", "use at least 12 characters"));
+        return Err(StoreError::invalid(
+            "password",
+            "use at least 12 characters",
+        ));
     }
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
@@ -97,7 +100,8 @@ fn hash_password(password: &str) -> Result<String> {
 fn valid_username(u: &str) -> bool {
     !u.is_empty()
         && u.len() <= 64
-        && u.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
+        && u.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
 }
 
 impl Store {
@@ -109,13 +113,19 @@ impl Store {
             ));
         }
         if new.roles.is_empty() {
-            return Err(StoreError::invalid("roles", "at least one role is required"));
+            return Err(StoreError::invalid(
+                "roles",
+                "at least one role is required",
+            ));
         }
-        self.organisation(&new.org)
-            .await
-            .map_err(|_| StoreError::invalid("org", format!("unknown organisation {:?}", new.org)))?;
+        self.organisation(&new.org).await.map_err(|_| {
+            StoreError::invalid("org", format!("unknown organisation {:?}", new.org))
+        })?;
         if self.user_by_name(&new.username).await?.is_some() {
-            return Err(StoreError::Conflict(format!("user {:?} already exists", new.username)));
+            return Err(StoreError::Conflict(format!(
+                "user {:?} already exists",
+                new.username
+            )));
         }
         let password_hash = new.password.as_deref().map(hash_password).transpose()?;
         let id = uuid::Uuid::new_v4().to_string();
@@ -134,7 +144,8 @@ impl Store {
         .execute(&mut *w.tx)
         .await?;
         let after = serde_json::json!({"username": new.username, "org": new.org, "roles": format_roles(&new.roles)});
-        w.audit(actor, "user.create", "user", &id, None, Some(&after)).await?;
+        w.audit(actor, "user.create", "user", &id, None, Some(&after))
+            .await?;
         w.commit().await?;
         self.user(&id).await
     }
@@ -150,11 +161,12 @@ impl Store {
     }
 
     pub async fn user_by_name(&self, username: &str) -> Result<Option<User>> {
-        let row: Option<UserRow> =
-            sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"))
-                .bind(username)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<UserRow> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
+        ))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.map(UserRow::into_user))
     }
 
@@ -200,22 +212,36 @@ impl Store {
             .execute(&mut *w.tx)
             .await?;
         // The digest covers the fact of a change, never the hash itself.
-        w.audit(actor, "user.password", "user", id, None, Some(&serde_json::json!({"password": "changed"})))
-            .await?;
+        w.audit(
+            actor,
+            "user.password",
+            "user",
+            id,
+            None,
+            Some(&serde_json::json!({"password": "changed"})),
+        )
+        .await?;
         w.commit().await
     }
 
     /// Check a username and password; `None` for any failure, without saying which.
     pub async fn login(&self, username: &str, password: &str) -> Result<Option<Actor>> {
-        let row: Option<UserRow> =
-            sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"))
-                .bind(username)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<UserRow> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
+        ))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(row) = row else { return Ok(None) };
-        let Some(stored) = row.password_hash.clone() else { return Ok(None) };
+        let Some(stored) = row.password_hash.clone() else {
+            return Ok(None);
+        };
         let ok = PasswordHash::new(&stored)
-            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
             .unwrap_or(false);
         let user = row.into_user();
         Ok((ok && !user.disabled).then(|| actor_of(&user)))
@@ -231,7 +257,10 @@ impl Store {
     ) -> Result<(TokenInfo, String)> {
         let user = self.user(user_id).await?;
         if user.disabled {
-            return Err(StoreError::invalid("user", format!("user {:?} is disabled", user.username)));
+            return Err(StoreError::invalid(
+                "user",
+                format!("user {:?} is disabled", user.username),
+            ));
         }
         let mut bytes = [0u8; 32];
         OsRng.fill_bytes(&mut bytes);
@@ -259,8 +288,10 @@ impl Store {
         .bind(&expires)
         .execute(&mut *w.tx)
         .await?;
-        let after = serde_json::json!({"user": user.username, "label": label, "expires_at": expires});
-        w.audit(actor, "token.create", "token", &id, None, Some(&after)).await?;
+        let after =
+            serde_json::json!({"user": user.username, "label": label, "expires_at": expires});
+        w.audit(actor, "token.create", "token", &id, None, Some(&after))
+            .await?;
         w.commit().await?;
         let info = TokenInfo {
             id,
@@ -329,7 +360,9 @@ impl Store {
         .bind(hash_token(secret))
         .fetch_optional(&self.pool)
         .await?;
-        let Some((user_id, expires, revoked)) = row else { return Ok(None) };
+        let Some((user_id, expires, revoked)) = row else {
+            return Ok(None);
+        };
         if revoked.is_some() || expires.is_some_and(|e| e <= now()) {
             return Ok(None);
         }

@@ -78,7 +78,10 @@ pub struct Store {
 
 /// The database URL of the embedded default inside a data directory.
 pub fn sqlite_url(data_dir: &Path) -> String {
-    format!("sqlite://{}?mode=rwc", data_dir.join("sakimori.db").display())
+    format!(
+        "sqlite://{}?mode=rwc",
+        data_dir.join("sakimori.db").display()
+    )
 }
 
 impl Store {
@@ -103,10 +106,19 @@ impl Store {
             ));
         };
         if backend == Backend::Sqlite {
-            if let Some(path) = url.strip_prefix("sqlite://").and_then(|p| p.split('?').next()) {
-                if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Some(path) = url
+                .strip_prefix("sqlite://")
+                .and_then(|p| p.split('?').next())
+            {
+                if let Some(dir) = Path::new(path)
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                {
                     std::fs::create_dir_all(dir).map_err(|e| {
-                        StoreError::invalid("data_dir", format!("cannot create {}: {e}", dir.display()))
+                        StoreError::invalid(
+                            "data_dir",
+                            format!("cannot create {}: {e}", dir.display()),
+                        )
                     })?;
                 }
             }

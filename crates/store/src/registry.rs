@@ -49,7 +49,10 @@ impl OrgRow {
         Organisation {
             kind: self.kind.parse().unwrap_or(OrgKind::Operator),
             id: self.id,
-            name: Name { en: self.name_en, ja: self.name_ja },
+            name: Name {
+                en: self.name_en,
+                ja: self.name_ja,
+            },
             short: self.short,
             sector: self.sector_id,
             subsector: self.subsector_id,
@@ -163,11 +166,17 @@ impl Store {
                     .filter(|s| s.sector_id == r.id)
                     .map(|s| Subsector {
                         id: s.id.clone(),
-                        name: Name { en: s.name_en.clone(), ja: s.name_ja.clone() },
+                        name: Name {
+                            en: s.name_en.clone(),
+                            ja: s.name_ja.clone(),
+                        },
                     })
                     .collect(),
                 id: r.id,
-                name: Name { en: r.name_en, ja: r.name_ja },
+                name: Name {
+                    en: r.name_en,
+                    ja: r.name_ja,
+                },
                 ministry: r.ministry_id,
                 added: r.added.and_then(|d| d.parse().ok()),
             })
@@ -188,11 +197,12 @@ impl Store {
     }
 
     pub async fn organisation(&self, id: &str) -> Result<Organisation> {
-        let row: Option<OrgRow> =
-            sqlx::query_as(&format!("SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1"))
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<OrgRow> = sqlx::query_as(&format!(
+            "SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(OrgRow::into_org)
             .ok_or_else(|| StoreError::not_found("organisation", id))
     }
@@ -239,7 +249,10 @@ impl Store {
                     .collect(),
                 kind: r.kind.parse().unwrap_or(registry::CommunityKind::Adhoc),
                 id: r.id,
-                name: Name { en: r.name_en, ja: r.name_ja },
+                name: Name {
+                    en: r.name_en,
+                    ja: r.name_ja,
+                },
                 sector: r.sector_id,
                 rules: CommunityRules {
                     members_only: r.members_only != 0,
@@ -259,13 +272,17 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?;
-        let assets: Vec<AssetRow> =
-            sqlx::query_as("SELECT org_id, kind, value FROM assets ORDER BY org_id, kind, position")
-                .fetch_all(&self.pool)
-                .await?;
+        let assets: Vec<AssetRow> = sqlx::query_as(
+            "SELECT org_id, kind, value FROM assets ORDER BY org_id, kind, position",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         let mut by_org: HashMap<String, Vec<Contact>> = HashMap::new();
         for c in contacts {
-            by_org.entry(c.org_id.clone()).or_default().push(c.into_contact());
+            by_org
+                .entry(c.org_id.clone())
+                .or_default()
+                .push(c.into_contact());
         }
         let mut assets_by_org: HashMap<&str, Vec<&AssetRow>> = HashMap::new();
         for a in &assets {
@@ -305,12 +322,14 @@ impl Store {
             None => None,
         };
         let sector_hubs: Vec<String> = match &org.sector {
-            Some(s) => sqlx::query_scalar(
-                "SELECT id FROM organisations WHERE kind = 'hub' AND sector_id = $1",
-            )
-            .bind(s)
-            .fetch_all(&self.pool)
-            .await?,
+            Some(s) => {
+                sqlx::query_scalar(
+                    "SELECT id FROM organisations WHERE kind = 'hub' AND sector_id = $1",
+                )
+                .bind(s)
+                .fetch_all(&self.pool)
+                .await?
+            }
             None => vec![],
         };
         Ok(OrgRelations {
@@ -323,7 +342,10 @@ impl Store {
 
     /// Changes whenever an import changes the registry; caches compare it.
     pub async fn registry_generation(&self) -> Result<String> {
-        Ok(self.meta("registry_generation").await?.unwrap_or_else(|| "0".into()))
+        Ok(self
+            .meta("registry_generation")
+            .await?
+            .unwrap_or_else(|| "0".into()))
     }
 
     /// Build the lookup index of every registered prefix and domain.
@@ -371,28 +393,66 @@ impl Store {
         let existing = self.registry().await?;
         let plan = registry::validate(&existing, doc, loc).map_err(StoreError::Import)?;
         let report = write_plan(w.conn(), &plan).await?;
-        crate::set_meta(w.conn(), "registry_generation", &uuid::Uuid::new_v4().to_string()).await?;
+        crate::set_meta(
+            w.conn(),
+            "registry_generation",
+            &uuid::Uuid::new_v4().to_string(),
+        )
+        .await?;
         for s in &plan.sectors {
             let before = existing.sector(&s.id).map(to_json);
-            w.audit(actor, "registry.import", "sector", &s.id, before.as_ref(), Some(&to_json(s)))
-                .await?;
+            w.audit(
+                actor,
+                "registry.import",
+                "sector",
+                &s.id,
+                before.as_ref(),
+                Some(&to_json(s)),
+            )
+            .await?;
         }
         for o in &plan.organisations {
             let before = existing.organisation(&o.id).map(to_json);
-            w.audit(actor, "registry.import", "organisation", &o.id, before.as_ref(), Some(&to_json(o)))
-                .await?;
+            w.audit(
+                actor,
+                "registry.import",
+                "organisation",
+                &o.id,
+                before.as_ref(),
+                Some(&to_json(o)),
+            )
+            .await?;
         }
         for c in &plan.communities {
-            let before = existing.communities.iter().find(|x| x.id == c.id).map(to_json);
-            w.audit(actor, "registry.import", "community", &c.id, before.as_ref(), Some(&to_json(c)))
-                .await?;
+            let before = existing
+                .communities
+                .iter()
+                .find(|x| x.id == c.id)
+                .map(to_json);
+            w.audit(
+                actor,
+                "registry.import",
+                "community",
+                &c.id,
+                before.as_ref(),
+                Some(&to_json(c)),
+            )
+            .await?;
         }
         w.commit().await?;
-        Ok(ImportReport { findings: plan.findings, ..report })
+        Ok(ImportReport {
+            findings: plan.findings,
+            ..report
+        })
     }
 
     /// Add a contact to an organisation.
-    pub async fn add_contact(&self, actor: &Actor, org: &str, c: &Contact) -> Result<ContactRecord> {
+    pub async fn add_contact(
+        &self,
+        actor: &Actor,
+        org: &str,
+        c: &Contact,
+    ) -> Result<ContactRecord> {
         self.organisation(org).await?;
         // Same rules as an import: validate it as a one-contact change.
         let mut existing = self.registry().await?;
@@ -406,7 +466,10 @@ impl Store {
         contacts.push(c.clone());
         target.contacts = Some(contacts);
         existing.organisations.retain(|o| o.id != org);
-        let doc = RegistryDoc { organisations: vec![target], ..Default::default() };
+        let doc = RegistryDoc {
+            organisations: vec![target],
+            ..Default::default()
+        };
         if let Err(errs) = registry::validate(&existing, &doc, &Locator::default()) {
             let e = &errs[0];
             let field = e.field.as_deref().unwrap_or("contact");
@@ -420,7 +483,15 @@ impl Store {
             .await?;
         let id = uuid::Uuid::new_v4().to_string();
         insert_contact(w.conn(), &id, org, position, c).await?;
-        w.audit(actor, "contact.add", "contact", &id, None, Some(&to_json(c))).await?;
+        w.audit(
+            actor,
+            "contact.add",
+            "contact",
+            &id,
+            None,
+            Some(&to_json(c)),
+        )
+        .await?;
         w.commit().await?;
         Ok(self
             .contacts(org)
@@ -448,8 +519,15 @@ impl Store {
             .await?;
         let mut after = before.clone();
         after.last_verified = Some(today);
-        w.audit(actor, "contact.verify", "contact", contact_id, Some(&to_json(&before)), Some(&to_json(&after)))
-            .await?;
+        w.audit(
+            actor,
+            "contact.verify",
+            "contact",
+            contact_id,
+            Some(&to_json(&before)),
+            Some(&to_json(&after)),
+        )
+        .await?;
         w.commit().await?;
         Ok(after)
     }
@@ -618,13 +696,15 @@ async fn write_plan(conn: &mut AnyConnection, plan: &ImportPlan) -> Result<Impor
                 .chain(a.domains.iter().map(|d| ("domain", d.clone())))
                 .chain(a.services.iter().map(|s| ("service", s.clone())));
             for (i, (kind, value)) in rows.enumerate() {
-                sqlx::query("INSERT INTO assets (org_id, kind, value, position) VALUES ($1, $2, $3, $4)")
-                    .bind(&o.id)
-                    .bind(kind)
-                    .bind(&value)
-                    .bind(i as i64)
-                    .execute(&mut *conn)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO assets (org_id, kind, value, position) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&o.id)
+                .bind(kind)
+                .bind(&value)
+                .bind(i as i64)
+                .execute(&mut *conn)
+                .await?;
                 report.assets += 1;
             }
         }

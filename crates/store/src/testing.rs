@@ -59,7 +59,15 @@ pub async fn sqlite() -> (TestDb, tempdir::TempDirGuard) {
     let url = crate::sqlite_url(&dir);
     let store = Store::open(&url).await.expect("open sqlite");
     let guard = tempdir::TempDirGuard(dir.clone());
-    (TestDb { store, url, backend: Backend::Sqlite, data_dir: Some(dir) }, guard)
+    (
+        TestDb {
+            store,
+            url,
+            backend: Backend::Sqlite,
+            data_dir: Some(dir),
+        },
+        guard,
+    )
 }
 
 /// A fresh, migrated PostgreSQL store in its own schema, or `None` when
@@ -87,7 +95,12 @@ pub async fn postgres() -> Option<TestDb> {
     let sep = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
     let store = Store::open(&url).await.expect("open postgres");
-    Some(TestDb { store, url, backend: Backend::Postgres, data_dir: None })
+    Some(TestDb {
+        store,
+        url,
+        backend: Backend::Postgres,
+        data_dir: None,
+    })
 }
 
 /// Run `body` once per wanted backend, each on a fresh store.
@@ -119,9 +132,12 @@ trait ConnectLazy: Sized {
 impl ConnectLazy for sqlx::AnyConnection {
     async fn connect_lazy(url: &str) -> Result<Self, sqlx::Error> {
         use sqlx::Connection;
-        tokio::time::timeout(std::time::Duration::from_secs(5), sqlx::AnyConnection::connect(url))
-            .await
-            .map_err(|_| sqlx::Error::PoolTimedOut)?
+        tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            sqlx::AnyConnection::connect(url),
+        )
+        .await
+        .map_err(|_| sqlx::Error::PoolTimedOut)?
     }
 
     async fn create_schema(mut self, schema: &str) {

@@ -10,9 +10,19 @@ const REFERENCE: &str = include_str!("../../../data/reference/registry.yaml");
 const DEMO: &str = include_str!("../../../data/demo/constituency.yaml");
 
 async fn seeded(store: &Store) {
-    store.ensure_reference(REFERENCE).await.unwrap().expect("first load");
-    assert!(store.ensure_reference(REFERENCE).await.unwrap().is_none(), "loaded once only");
-    store.import_text(&Actor::system(), DEMO, Format::Yaml).await.unwrap();
+    store
+        .ensure_reference(REFERENCE)
+        .await
+        .unwrap()
+        .expect("first load");
+    assert!(
+        store.ensure_reference(REFERENCE).await.unwrap().is_none(),
+        "loaded once only"
+    );
+    store
+        .import_text(&Actor::system(), DEMO, Format::Yaml)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -21,15 +31,30 @@ async fn reference_and_demo_load_and_resolve() {
         seeded(&store).await;
         let sectors = store.sectors().await.unwrap();
         assert_eq!(sectors.len(), 15, "{backend:?}");
-        assert_eq!(sectors[0].id, "information-communications", "file order kept");
+        assert_eq!(
+            sectors[0].id, "information-communications",
+            "file order kept"
+        );
         let ix = store.asset_index().await.unwrap();
-        assert_eq!(ix.lookup("198.51.100.7").unwrap().organisation, "asagiri-bank");
-        assert_eq!(ix.lookup("mail.example.jp").unwrap().organisation, "asagiri-bank");
-        assert_eq!(ix.lookup("203.0.113.20").unwrap().organisation, "asagiri-city-hospital");
+        assert_eq!(
+            ix.lookup("198.51.100.7").unwrap().organisation,
+            "asagiri-bank"
+        );
+        assert_eq!(
+            ix.lookup("mail.example.jp").unwrap().organisation,
+            "asagiri-bank"
+        );
+        assert_eq!(
+            ix.lookup("203.0.113.20").unwrap().organisation,
+            "asagiri-city-hospital"
+        );
         // Export then re-import is a no-op on content.
         let before = store.registry().await.unwrap();
         let yaml = sakimori_core::registry::to_yaml(&before);
-        store.import_text(&Actor::system(), &yaml, Format::Yaml).await.unwrap();
+        store
+            .import_text(&Actor::system(), &yaml, Format::Yaml)
+            .await
+            .unwrap();
         assert_eq!(store.registry().await.unwrap(), before, "{backend:?}");
     })
     .await;
@@ -63,44 +88,96 @@ async fn tokens_are_hashed_expire_and_revoke() {
         seeded(&store).await;
         let admin = Actor::system();
         let u = store
-            .create_user(&admin, &NewUser {
-                username: "op1".into(),
-                display_name: None,
-                org: "kanto-power".into(),
-                roles: vec![Role::Operator],
-                password: Some("correct horse battery".into()),
-            })
+            .create_user(
+                &admin,
+                &NewUser {
+                    username: "op1".into(),
+                    display_name: None,
+                    org: "kanto-power".into(),
+                    roles: vec![Role::Operator],
+                    password: Some("correct horse battery".into()),
+                },
+            )
             .await
             .unwrap();
-        let (info, secret) = store.create_token(&admin, &u.id, "siem", Some(30)).await.unwrap();
+        let (info, secret) = store
+            .create_token(&admin, &u.id, "siem", Some(30))
+            .await
+            .unwrap();
         assert!(secret.starts_with("skm_"));
         let stored: String = sqlx::query_scalar("SELECT token_hash FROM tokens WHERE id = $1")
             .bind(&info.id)
             .fetch_one(store.pool())
             .await
             .unwrap();
-        assert!(!stored.contains(&secret[4..]), "{backend:?}: the secret is not stored");
-        let actor = store.authenticate(&secret).await.unwrap().expect("valid token");
-        assert_eq!((actor.org.as_str(), actor.roles.clone()), ("kanto-power", vec![Role::Operator]));
+        assert!(
+            !stored.contains(&secret[4..]),
+            "{backend:?}: the secret is not stored"
+        );
+        let actor = store
+            .authenticate(&secret)
+            .await
+            .unwrap()
+            .expect("valid token");
+        assert_eq!(
+            (actor.org.as_str(), actor.roles.clone()),
+            ("kanto-power", vec![Role::Operator])
+        );
         assert!(store.authenticate("skm_wrong").await.unwrap().is_none());
 
-        assert!(store.login("op1", "correct horse battery").await.unwrap().is_some());
-        assert!(store.login("op1", "wrong password!!").await.unwrap().is_none());
+        assert!(store
+            .login("op1", "correct horse battery")
+            .await
+            .unwrap()
+            .is_some());
+        assert!(store
+            .login("op1", "wrong password!!")
+            .await
+            .unwrap()
+            .is_none());
 
         store.revoke_token(&admin, &info.id).await.unwrap();
-        assert!(store.authenticate(&secret).await.unwrap().is_none(), "revoked");
+        assert!(
+            store.authenticate(&secret).await.unwrap().is_none(),
+            "revoked"
+        );
 
-        let (_, expired) = store.create_token(&admin, &u.id, "old", Some(0)).await.unwrap();
-        assert!(store.authenticate(&expired).await.unwrap().is_none(), "expired");
+        let (_, expired) = store
+            .create_token(&admin, &u.id, "old", Some(0))
+            .await
+            .unwrap();
+        assert!(
+            store.authenticate(&expired).await.unwrap().is_none(),
+            "expired"
+        );
 
-        let (_, live) = store.create_token(&admin, &u.id, "live", None).await.unwrap();
+        let (_, live) = store
+            .create_token(&admin, &u.id, "live", None)
+            .await
+            .unwrap();
         assert!(store.authenticate(&live).await.unwrap().is_some());
         store.disable_user(&admin, &u.id).await.unwrap();
-        assert!(store.authenticate(&live).await.unwrap().is_none(), "disabled user");
-        assert!(store.login("op1", "correct horse battery").await.unwrap().is_none());
+        assert!(
+            store.authenticate(&live).await.unwrap().is_none(),
+            "disabled user"
+        );
+        assert!(store
+            .login("op1", "correct horse battery")
+            .await
+            .unwrap()
+            .is_none());
 
         let dup = store
-            .create_user(&admin, &NewUser { username: "op1".into(), display_name: None, org: "kanto-power".into(), roles: vec![Role::Operator], password: None })
+            .create_user(
+                &admin,
+                &NewUser {
+                    username: "op1".into(),
+                    display_name: None,
+                    org: "kanto-power".into(),
+                    roles: vec![Role::Operator],
+                    password: None,
+                },
+            )
             .await;
         assert!(matches!(dup, Err(StoreError::Conflict(_))));
     })
@@ -122,15 +199,26 @@ async fn audit_chain_verifies_and_detects_tampering() {
             .await
             .unwrap();
         let fault = store.verify_audit().await.unwrap().unwrap_err();
-        assert_eq!((fault.seq, fault.kind), (7, FaultKind::Altered), "{backend:?}");
+        assert_eq!(
+            (fault.seq, fault.kind),
+            (7, FaultKind::Altered),
+            "{backend:?}"
+        );
 
         sqlx::query("UPDATE audit_log SET actor_user = 'system' WHERE seq = 7")
             .execute(store.pool())
             .await
             .unwrap();
-        sqlx::query("DELETE FROM audit_log WHERE seq = 12").execute(store.pool()).await.unwrap();
+        sqlx::query("DELETE FROM audit_log WHERE seq = 12")
+            .execute(store.pool())
+            .await
+            .unwrap();
         let fault = store.verify_audit().await.unwrap().unwrap_err();
-        assert_eq!((fault.seq, fault.kind), (12, FaultKind::Removed), "{backend:?}");
+        assert_eq!(
+            (fault.seq, fault.kind),
+            (12, FaultKind::Removed),
+            "{backend:?}"
+        );
     })
     .await;
 }
@@ -147,12 +235,30 @@ async fn contacts_are_added_validated_and_verified() {
             deputy: false,
             last_verified: None,
         };
-        let err = store.add_contact(&Actor::system(), "kanto-power", &c).await.unwrap_err();
-        assert!(matches!(&err, StoreError::Invalid { field, .. } if field == "email"), "{err}");
-        let good = sakimori_core::registry::Contact { email: "hanako@kanto-power.example.jp".into(), ..c };
-        let rec = store.add_contact(&Actor::system(), "kanto-power", &good).await.unwrap();
-        let verified = store.verify_contact(&Actor::system(), &rec.id).await.unwrap();
-        assert_eq!(verified.last_verified.unwrap(), chrono::Utc::now().date_naive().to_string());
+        let err = store
+            .add_contact(&Actor::system(), "kanto-power", &c)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Invalid { field, .. } if field == "email"),
+            "{err}"
+        );
+        let good = sakimori_core::registry::Contact {
+            email: "hanako@kanto-power.example.jp".into(),
+            ..c
+        };
+        let rec = store
+            .add_contact(&Actor::system(), "kanto-power", &good)
+            .await
+            .unwrap();
+        let verified = store
+            .verify_contact(&Actor::system(), &rec.id)
+            .await
+            .unwrap();
+        assert_eq!(
+            verified.last_verified.unwrap(),
+            chrono::Utc::now().date_naive().to_string()
+        );
     })
     .await;
 }

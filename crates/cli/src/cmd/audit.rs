@@ -20,15 +20,19 @@ pub async fn run(g: &Global, c: AuditCommand) -> anyhow::Result<ExitCode> {
     match c {
         AuditCommand::Verify => match store.verify_audit().await? {
             Ok(n) => {
-                output::emit(g.json, &serde_json::json!({"ok": true, "entries": n}), || {
-                    format!("audit log intact: {n} entries verified")
-                });
+                output::emit(
+                    g.json,
+                    &serde_json::json!({"ok": true, "entries": n}),
+                    || format!("audit log intact: {n} entries verified"),
+                );
                 Ok(ExitCode::SUCCESS)
             }
             Err(fault) => {
-                output::emit(g.json, &serde_json::json!({"ok": false, "fault": fault}), || {
-                    format!("AUDIT LOG BROKEN at {fault}")
-                });
+                output::emit(
+                    g.json,
+                    &serde_json::json!({"ok": false, "fault": fault}),
+                    || format!("AUDIT LOG BROKEN at {fault}"),
+                );
                 Ok(ExitCode::from(3))
             }
         },
@@ -40,7 +44,15 @@ pub async fn run(g: &Global, c: AuditCommand) -> anyhow::Result<ExitCode> {
                     entries
                         .iter()
                         .map(|e| {
-                            vec![e.seq.to_string(), e.at.clone(), e.actor_user.clone(), e.actor_org.clone(), e.action.clone(), e.entity.clone(), e.entity_id.clone()]
+                            vec![
+                                e.seq.to_string(),
+                                e.at.clone(),
+                                e.actor_user.clone(),
+                                e.actor_org.clone(),
+                                e.action.clone(),
+                                e.entity.clone(),
+                                e.entity_id.clone(),
+                            ]
                         })
                         .collect(),
                 )

@@ -20,9 +20,11 @@ pub async fn run(g: &Global, c: ConfigCommand) -> anyhow::Result<ExitCode> {
                 .map_err(|e| anyhow::anyhow!("cannot read {name}: {e}"))?;
             match config::parse_file(&name, &text) {
                 Ok(_) => {
-                    output::emit(g.json, &serde_json::json!({"file": name, "ok": true}), || {
-                        format!("{name}: ok")
-                    });
+                    output::emit(
+                        g.json,
+                        &serde_json::json!({"file": name, "ok": true}),
+                        || format!("{name}: ok"),
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(errs) => {
@@ -30,9 +32,16 @@ pub async fn run(g: &Global, c: ConfigCommand) -> anyhow::Result<ExitCode> {
                         .iter()
                         .map(|e| serde_json::json!({"line": e.line, "key": e.key, "message": e.message}))
                         .collect();
-                    output::emit(g.json, &serde_json::json!({"file": name, "ok": false, "problems": problems}), || {
-                        errs.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
-                    });
+                    output::emit(
+                        g.json,
+                        &serde_json::json!({"file": name, "ok": false, "problems": problems}),
+                        || {
+                            errs.iter()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join("\n")
+                        },
+                    );
                     Ok(ExitCode::FAILURE)
                 }
             }

@@ -23,7 +23,9 @@ impl From<FileFormat> for Format {
 #[derive(Subcommand)]
 pub enum RegistryCommand {
     /// Import organisations, contacts, assets and communities: all or nothing
-    #[command(after_help = "Examples:\n  sakimori registry import constituency.yaml\n  sakimori registry import --check members.csv   # validate only")]
+    #[command(
+        after_help = "Examples:\n  sakimori registry import constituency.yaml\n  sakimori registry import --check members.csv   # validate only"
+    )]
     Import {
         file: PathBuf,
         /// File format (default: from the extension)
@@ -34,7 +36,9 @@ pub enum RegistryCommand {
         check: bool,
     },
     /// Export the whole registry
-    #[command(after_help = "Examples:\n  sakimori registry export > registry.yaml\n  sakimori registry export --format csv --output registry.csv")]
+    #[command(
+        after_help = "Examples:\n  sakimori registry export > registry.yaml\n  sakimori registry export --format csv --output registry.csv"
+    )]
     Export {
         #[arg(long, value_enum, default_value = "yaml")]
         format: FileFormat,
@@ -42,7 +46,9 @@ pub enum RegistryCommand {
         output: Option<PathBuf>,
     },
     /// Who owns an IP address (longest prefix) or a domain (longest suffix)?
-    #[command(after_help = "Examples:\n  sakimori registry whois 198.51.100.7\n  sakimori registry whois mail.example.jp 2001:db8:10::1")]
+    #[command(
+        after_help = "Examples:\n  sakimori registry whois 198.51.100.7\n  sakimori registry whois mail.example.jp 2001:db8:10::1"
+    )]
     Whois {
         #[arg(required = true)]
         queries: Vec<String>,
@@ -61,13 +67,23 @@ pub enum RegistryCommand {
 pub async fn run(g: &Global, c: RegistryCommand) -> anyhow::Result<ExitCode> {
     let store = g.store().await?;
     match c {
-        RegistryCommand::Import { file, format, check } => {
+        RegistryCommand::Import {
+            file,
+            format,
+            check,
+        } => {
             let name = file.display().to_string();
-            let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {name}: {e}"))?;
+            let bytes =
+                std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {name}: {e}"))?;
             let text = String::from_utf8(bytes).map_err(|e| {
-                anyhow::anyhow!("{name}: not UTF-8 at byte offset {}", e.utf8_error().valid_up_to())
+                anyhow::anyhow!(
+                    "{name}: not UTF-8 at byte offset {}",
+                    e.utf8_error().valid_up_to()
+                )
             })?;
-            let format = format.map(Format::from).unwrap_or_else(|| Format::from_path(&name));
+            let format = format
+                .map(Format::from)
+                .unwrap_or_else(|| Format::from_path(&name));
             let result = if check {
                 match registry::parse(&text, format) {
                     Err(e) => Err(StoreError::Import(vec![e])),
@@ -75,7 +91,12 @@ pub async fn run(g: &Global, c: RegistryCommand) -> anyhow::Result<ExitCode> {
                         .map(|plan| sakimori_store::ImportReport {
                             sectors: plan.sectors.len(),
                             organisations: plan.organisations.len(),
-                            contacts: plan.organisations.iter().filter_map(|o| o.contacts.as_ref()).map(Vec::len).sum(),
+                            contacts: plan
+                                .organisations
+                                .iter()
+                                .filter_map(|o| o.contacts.as_ref())
+                                .map(Vec::len)
+                                .sum(),
                             assets: 0,
                             communities: plan.communities.len(),
                             findings: plan.findings,
@@ -94,31 +115,47 @@ pub async fn run(g: &Global, c: RegistryCommand) -> anyhow::Result<ExitCode> {
                             report.sectors, report.organisations, report.contacts, report.assets, report.communities
                         );
                         for f in &report.findings {
-                            s.push_str(&format!("\n{name}:{}: note: {}: {}", f.line.unwrap_or(0), f.field, f.message));
+                            s.push_str(&format!(
+                                "\n{name}:{}: note: {}: {}",
+                                f.line.unwrap_or(0),
+                                f.field,
+                                f.message
+                            ));
                         }
                         s
                     });
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(StoreError::Import(problems)) => {
-                    output::emit(g.json, &serde_json::json!({"file": name, "ok": false, "problems": problems}), || {
-                        let mut s: Vec<String> = problems
-                            .iter()
-                            .map(|p| {
-                                let line = p.line.map(|l| format!(":{l}")).unwrap_or_default();
-                                let field = p.field.as_ref().map(|f| format!(" {f}:")).unwrap_or_default();
-                                format!("{name}{line}:{field} {}", p.message)
-                            })
-                            .collect();
-                        s.push("import refused: nothing was written".into());
-                        s.join("\n")
-                    });
+                    output::emit(
+                        g.json,
+                        &serde_json::json!({"file": name, "ok": false, "problems": problems}),
+                        || {
+                            let mut s: Vec<String> = problems
+                                .iter()
+                                .map(|p| {
+                                    let line = p.line.map(|l| format!(":{l}")).unwrap_or_default();
+                                    let field = p
+                                        .field
+                                        .as_ref()
+                                        .map(|f| format!(" {f}:"))
+                                        .unwrap_or_default();
+                                    format!("{name}{line}:{field} {}", p.message)
+                                })
+                                .collect();
+                            s.push("import refused: nothing was written".into());
+                            s.join("\n")
+                        },
+                    );
                     Ok(ExitCode::FAILURE)
                 }
                 Err(e) => Err(e.into()),
             }
         }
-        RegistryCommand::Export { format, output: out } => {
+        RegistryCommand::Export {
+            format,
+            output: out,
+        } => {
             let doc = store.registry().await?;
             let text = match Format::from(format) {
                 Format::Yaml => registry::to_yaml(&doc),
@@ -161,12 +198,19 @@ pub async fn run(g: &Global, c: RegistryCommand) -> anyhow::Result<ExitCode> {
                             o["name"]["ja"].as_str().unwrap_or(""),
                             a["matched"].as_str().unwrap_or("")
                         ),
-                        None => format!("{}  ->  no registered owner", a["query"].as_str().unwrap_or("")),
+                        None => format!(
+                            "{}  ->  no registered owner",
+                            a["query"].as_str().unwrap_or("")
+                        ),
                     })
                     .collect::<Vec<_>>()
                     .join("\n")
             });
-            Ok(if all_found { ExitCode::SUCCESS } else { ExitCode::from(4) })
+            Ok(if all_found {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(4)
+            })
         }
         RegistryCommand::Sectors => {
             let sectors = store.sectors().await?;
@@ -181,7 +225,11 @@ pub async fn run(g: &Global, c: RegistryCommand) -> anyhow::Result<ExitCode> {
                                 s.name.en.clone(),
                                 s.name.ja.clone(),
                                 s.ministry.clone().unwrap_or_default(),
-                                s.subsectors.iter().map(|x| x.id.as_str()).collect::<Vec<_>>().join(" "),
+                                s.subsectors
+                                    .iter()
+                                    .map(|x| x.id.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(" "),
                             ]
                         })
                         .collect(),
@@ -190,13 +238,24 @@ pub async fn run(g: &Global, c: RegistryCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         RegistryCommand::Orgs { sector, kind } => {
-            let kind = kind.map(|k| k.parse()).transpose().map_err(|e: String| anyhow::anyhow!(e))?;
+            let kind = kind
+                .map(|k| k.parse())
+                .transpose()
+                .map_err(|e: String| anyhow::anyhow!(e))?;
             let orgs = store.organisations(&OrgFilter { kind, sector }).await?;
             output::emit(g.json, &orgs, || {
                 output::table(
                     &["id", "kind", "sector", "English", "日本語"],
                     orgs.iter()
-                        .map(|o| vec![o.id.clone(), o.kind.to_string(), o.sector.clone().unwrap_or_default(), o.name.en.clone(), o.name.ja.clone()])
+                        .map(|o| {
+                            vec![
+                                o.id.clone(),
+                                o.kind.to_string(),
+                                o.sector.clone().unwrap_or_default(),
+                                o.name.en.clone(),
+                                o.name.ja.clone(),
+                            ]
+                        })
                         .collect(),
                 )
             });

@@ -20,7 +20,11 @@ pub async fn run(g: &Global, a: ServeArgs) -> anyhow::Result<ExitCode> {
     let cfg = config::load(&o)?;
     init_logging(&cfg);
     let store = Arc::new(open_store(&cfg).await?);
-    let demo_users = if a.demo { Some(demo::install(&store).await?) } else { None };
+    let demo_users = if a.demo {
+        Some(demo::install(&store).await?)
+    } else {
+        None
+    };
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen))?;
@@ -50,8 +54,14 @@ fn redact(url: &str) -> String {
 fn init_logging(cfg: &config::Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cfg.log_level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = if cfg.log_json { builder.json().try_init() } else { builder.try_init() };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if cfg.log_json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 async fn shutdown_signal() {

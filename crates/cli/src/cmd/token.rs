@@ -8,7 +8,9 @@ use std::process::ExitCode;
 pub enum TokenCommand {
     /// Create an API token (shown once). With --org and --role, for that organisation's
     /// API user of that role, created if needed: bootstraps a new installation.
-    #[command(after_help = "Examples:\n  sakimori token create --org nisc --role administrator --json\n  sakimori token create --user tanaka --label siem --expires-in-days 30")]
+    #[command(
+        after_help = "Examples:\n  sakimori token create --org nisc --role administrator --json\n  sakimori token create --user tanaka --label siem --expires-in-days 30"
+    )]
     Create {
         #[arg(long, conflicts_with_all = ["org", "role"])]
         user: Option<String>,
@@ -34,7 +36,13 @@ pub async fn run(g: &Global, c: TokenCommand) -> anyhow::Result<ExitCode> {
     let store = g.store().await?;
     let actor = crate::cli_actor();
     match c {
-        TokenCommand::Create { user, org, role, label, expires_in_days } => {
+        TokenCommand::Create {
+            user,
+            org,
+            role,
+            label,
+            expires_in_days,
+        } => {
             let user = match (user, org, role) {
                 (Some(u), _, _) => super::user::find(&store, &u).await?,
                 (None, Some(org), Some(role)) => {
@@ -44,7 +52,16 @@ pub async fn run(g: &Global, c: TokenCommand) -> anyhow::Result<ExitCode> {
                         Some(u) => u,
                         None => {
                             store
-                                .create_user(&actor, &NewUser { username, display_name: None, org, roles, password: None })
+                                .create_user(
+                                    &actor,
+                                    &NewUser {
+                                        username,
+                                        display_name: None,
+                                        org,
+                                        roles,
+                                        password: None,
+                                    },
+                                )
                                 .await?
                         }
                     }
@@ -54,11 +71,20 @@ pub async fn run(g: &Global, c: TokenCommand) -> anyhow::Result<ExitCode> {
             if expires_in_days == 0 {
                 anyhow::bail!("--expires-in-days must be at least 1");
             }
-            let (info, token) = store.create_token(&actor, &user.id, &label, Some(expires_in_days)).await?;
+            let (info, token) = store
+                .create_token(&actor, &user.id, &label, Some(expires_in_days))
+                .await?;
             output::emit(
                 g.json,
                 &serde_json::json!({"token": token, "id": info.id, "user": user.username, "org": user.org, "expires_at": info.expires_at}),
-                || format!("token for {} ({}), expires {}:\n{token}\n(shown once; store it safely)", user.username, user.org, info.expires_at.clone().unwrap_or_default()),
+                || {
+                    format!(
+                        "token for {} ({}), expires {}:\n{token}\n(shown once; store it safely)",
+                        user.username,
+                        user.org,
+                        info.expires_at.clone().unwrap_or_default()
+                    )
+                },
             );
         }
         TokenCommand::List { user } => {
@@ -69,7 +95,15 @@ pub async fn run(g: &Global, c: TokenCommand) -> anyhow::Result<ExitCode> {
                     &["id", "label", "created", "expires", "revoked"],
                     tokens
                         .iter()
-                        .map(|t| vec![t.id.clone(), t.label.clone(), t.created_at.clone(), t.expires_at.clone().unwrap_or_default(), t.revoked_at.clone().unwrap_or_default()])
+                        .map(|t| {
+                            vec![
+                                t.id.clone(),
+                                t.label.clone(),
+                                t.created_at.clone(),
+                                t.expires_at.clone().unwrap_or_default(),
+                                t.revoked_at.clone().unwrap_or_default(),
+                            ]
+                        })
                         .collect(),
                 )
             });

@@ -7,7 +7,9 @@ use std::process::ExitCode;
 #[derive(Subcommand)]
 pub enum UserCommand {
     /// Add a user to an organisation
-    #[command(after_help = "Examples:\n  sakimori user add --username tanaka --org kanto-power --role operator\n  echo \"$PW\" | sakimori user add --username sato --org nisc --role coordinator,analyst --password-stdin")]
+    #[command(
+        after_help = "Examples:\n  sakimori user add --username tanaka --org kanto-power --role operator\n  echo \"$PW\" | sakimori user add --username sato --org nisc --role coordinator,analyst --password-stdin"
+    )]
     Add {
         #[arg(long)]
         username: String,
@@ -50,14 +52,39 @@ pub async fn run(g: &Global, c: UserCommand) -> anyhow::Result<ExitCode> {
     let store = g.store().await?;
     let actor = crate::cli_actor();
     match c {
-        UserCommand::Add { username, org, role, display_name, password_stdin } => {
+        UserCommand::Add {
+            username,
+            org,
+            role,
+            display_name,
+            password_stdin,
+        } => {
             let roles = parse_roles(&role).map_err(|e| anyhow::anyhow!("--role: {e}"))?;
-            let password = if password_stdin { Some(read_password()?) } else { None };
+            let password = if password_stdin {
+                Some(read_password()?)
+            } else {
+                None
+            };
             let user = store
-                .create_user(&actor, &NewUser { username, display_name, org, roles, password })
+                .create_user(
+                    &actor,
+                    &NewUser {
+                        username,
+                        display_name,
+                        org,
+                        roles,
+                        password,
+                    },
+                )
                 .await?;
             output::emit(g.json, &user, || {
-                format!("created user {} ({}) at {} with roles {}", user.username, user.id, user.org, format_roles(&user.roles))
+                format!(
+                    "created user {} ({}) at {} with roles {}",
+                    user.username,
+                    user.id,
+                    user.org,
+                    format_roles(&user.roles)
+                )
             });
         }
         UserCommand::List { org } => {
@@ -67,7 +94,15 @@ pub async fn run(g: &Global, c: UserCommand) -> anyhow::Result<ExitCode> {
                     &["username", "organisation", "roles", "disabled", "id"],
                     users
                         .iter()
-                        .map(|u| vec![u.username.clone(), u.org.clone(), format_roles(&u.roles), u.disabled.to_string(), u.id.clone()])
+                        .map(|u| {
+                            vec![
+                                u.username.clone(),
+                                u.org.clone(),
+                                format_roles(&u.roles),
+                                u.disabled.to_string(),
+                                u.id.clone(),
+                            ]
+                        })
                         .collect(),
                 )
             });
@@ -80,9 +115,11 @@ pub async fn run(g: &Global, c: UserCommand) -> anyhow::Result<ExitCode> {
         UserCommand::Password { username } => {
             let u = find(&store, &username).await?;
             store.set_password(&actor, &u.id, &read_password()?).await?;
-            output::emit(g.json, &serde_json::json!({"username": u.username, "password": "set"}), || {
-                format!("password of {} set", u.username)
-            });
+            output::emit(
+                g.json,
+                &serde_json::json!({"username": u.username, "password": "set"}),
+                || format!("password of {} set", u.username),
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

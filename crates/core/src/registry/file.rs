@@ -262,7 +262,10 @@ pub fn parse_csv(text: &str) -> Result<(RegistryDoc, Locator), ParseError> {
             return Err(ParseError {
                 line: Some(1),
                 field: Some(h.to_owned()),
-                message: format!("unknown column, expected some of: {}", CSV_COLUMNS.join(", ")),
+                message: format!(
+                    "unknown column, expected some of: {}",
+                    CSV_COLUMNS.join(", ")
+                ),
             });
         }
     }
@@ -498,7 +501,10 @@ pub fn to_csv(doc: &RegistryDoc) -> String {
         }
         if let Some(a) = &o.assets {
             let lists: [(&str, Vec<String>); 4] = [
-                ("prefix", a.prefixes.iter().map(ToString::to_string).collect()),
+                (
+                    "prefix",
+                    a.prefixes.iter().map(ToString::to_string).collect(),
+                ),
                 ("asn", a.asns.iter().map(ToString::to_string).collect()),
                 ("domain", a.domains.clone()),
                 ("service", a.services.clone()),

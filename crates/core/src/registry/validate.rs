@@ -58,7 +58,9 @@ impl Check<'_> {
     fn slug(&mut self, field: String, id: &str) {
         let ok = !id.is_empty()
             && id.len() <= 64
-            && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !id.starts_with('-');
         if !ok {
             self.error(
@@ -90,8 +92,11 @@ pub fn validate(
         findings: vec![],
     };
     let merged = merge(existing, incoming);
-    let orgs: HashMap<&str, &Organisation> =
-        merged.organisations.iter().map(|o| (o.id.as_str(), o)).collect();
+    let orgs: HashMap<&str, &Organisation> = merged
+        .organisations
+        .iter()
+        .map(|o| (o.id.as_str(), o))
+        .collect();
     let is_ministry = |id: &str| orgs.get(id).is_some_and(|o| o.kind == OrgKind::Ministry);
 
     // Sectors.
@@ -99,13 +104,20 @@ pub fn validate(
     let mut subsector_owner: HashMap<&str, &str> = existing
         .sectors
         .iter()
-        .flat_map(|s| s.subsectors.iter().map(move |sub| (sub.id.as_str(), s.id.as_str())))
+        .flat_map(|s| {
+            s.subsectors
+                .iter()
+                .map(move |sub| (sub.id.as_str(), s.id.as_str()))
+        })
         .collect();
     for (i, s) in incoming.sectors.iter().enumerate() {
         let p = format!("sectors[{i}]");
         c.slug(format!("{p}.id"), &s.id);
         if !seen.insert(s.id.as_str()) {
-            c.error(format!("{p}.id"), format!("sector {:?} appears twice in this file", s.id));
+            c.error(
+                format!("{p}.id"),
+                format!("sector {:?} appears twice in this file", s.id),
+            );
         }
         c.name(&p, &s.name);
         if let Some(m) = &s.ministry {
@@ -120,7 +132,10 @@ pub fn validate(
             match subsector_owner.insert(&sub.id, &s.id) {
                 Some(owner) if owner != s.id => c.error(
                     format!("{sp}.id"),
-                    format!("sub-sector {:?} already belongs to sector {owner:?}", sub.id),
+                    format!(
+                        "sub-sector {:?} already belongs to sector {owner:?}",
+                        sub.id
+                    ),
                 ),
                 _ => {}
             }
@@ -133,7 +148,9 @@ pub fn validate(
     let mut names_en: HashMap<String, &str> = HashMap::new();
     let mut names_ja: HashMap<&str, &str> = HashMap::new();
     for o in &merged.organisations {
-        names_en.entry(o.name.en.trim().to_lowercase()).or_insert(&o.id);
+        names_en
+            .entry(o.name.en.trim().to_lowercase())
+            .or_insert(&o.id);
         names_ja.entry(o.name.ja.trim()).or_insert(&o.id);
     }
     let mut seen = HashSet::new();
@@ -141,14 +158,20 @@ pub fn validate(
         let p = format!("organisations[{i}]");
         c.slug(format!("{p}.id"), &o.id);
         if !seen.insert(o.id.as_str()) {
-            c.error(format!("{p}.id"), format!("organisation {:?} appears twice in this file", o.id));
+            c.error(
+                format!("{p}.id"),
+                format!("organisation {:?} appears twice in this file", o.id),
+            );
         }
         c.name(&p, &o.name);
         if let Some(other) = names_en.get(&o.name.en.trim().to_lowercase()) {
             if *other != o.id {
                 c.error(
                     format!("{p}.name.en"),
-                    format!("duplicate name {:?}: already used by organisation {other:?}", o.name.en),
+                    format!(
+                        "duplicate name {:?}: already used by organisation {other:?}",
+                        o.name.en
+                    ),
                 );
             }
         }
@@ -156,7 +179,10 @@ pub fn validate(
             if *other != o.id {
                 c.error(
                     format!("{p}.name.ja"),
-                    format!("duplicate name {:?}: already used by organisation {other:?}", o.name.ja),
+                    format!(
+                        "duplicate name {:?}: already used by organisation {other:?}",
+                        o.name.ja
+                    ),
                 );
             }
         }
@@ -184,11 +210,20 @@ pub fn validate(
         }
         if let Some(parent) = &o.parent {
             if parent == &o.id {
-                c.error(format!("{p}.parent"), "an organisation cannot be its own parent");
+                c.error(
+                    format!("{p}.parent"),
+                    "an organisation cannot be its own parent",
+                );
             } else if !orgs.contains_key(parent.as_str()) {
-                c.error(format!("{p}.parent"), format!("unknown parent organisation {parent:?}"));
+                c.error(
+                    format!("{p}.parent"),
+                    format!("unknown parent organisation {parent:?}"),
+                );
             } else if has_cycle(&orgs, &o.id) {
-                c.error(format!("{p}.parent"), "the parent chain loops back to this organisation");
+                c.error(
+                    format!("{p}.parent"),
+                    "the parent chain loops back to this organisation",
+                );
             }
         }
         for (j, ct) in o.contacts.iter().flatten().enumerate() {
@@ -197,13 +232,21 @@ pub fn validate(
                 c.error(format!("{cp}.name"), "the contact name is empty");
             }
             if !valid_email(&ct.email) {
-                c.error(format!("{cp}.email"), format!("invalid e-mail address {:?}", ct.email));
+                c.error(
+                    format!("{cp}.email"),
+                    format!("invalid e-mail address {:?}", ct.email),
+                );
             }
             if let Some(phone) = &ct.phone {
-                if !phone.chars().all(|ch| ch.is_ascii_digit() || "+-() ".contains(ch))
+                if !phone
+                    .chars()
+                    .all(|ch| ch.is_ascii_digit() || "+-() ".contains(ch))
                     || !phone.chars().any(|ch| ch.is_ascii_digit())
                 {
-                    c.error(format!("{cp}.phone"), format!("invalid phone number {phone:?}"));
+                    c.error(
+                        format!("{cp}.phone"),
+                        format!("invalid phone number {phone:?}"),
+                    );
                 }
             }
         }
@@ -219,7 +262,10 @@ pub fn validate(
         let p = format!("communities[{i}]");
         c.slug(format!("{p}.id"), &com.id);
         if !seen.insert(com.id.as_str()) {
-            c.error(format!("{p}.id"), format!("community {:?} appears twice in this file", com.id));
+            c.error(
+                format!("{p}.id"),
+                format!("community {:?} appears twice in this file", com.id),
+            );
         }
         c.name(&p, &com.name);
         match (&com.sector, com.kind) {
@@ -234,9 +280,15 @@ pub fn validate(
         let mut members = HashSet::new();
         for (j, m) in com.members.iter().enumerate() {
             if !orgs.contains_key(m.as_str()) {
-                c.error(format!("{p}.members[{j}]"), format!("unknown organisation {m:?}"));
+                c.error(
+                    format!("{p}.members[{j}]"),
+                    format!("unknown organisation {m:?}"),
+                );
             } else if !members.insert(m) {
-                c.error(format!("{p}.members[{j}]"), format!("{m:?} is listed twice"));
+                c.error(
+                    format!("{p}.members[{j}]"),
+                    format!("{m:?} is listed twice"),
+                );
             }
         }
     }
@@ -302,10 +354,20 @@ fn has_cycle(orgs: &HashMap<&str, &Organisation>, start: &str) -> bool {
 
 /// Order organisations so that a ministry or parent comes before those naming it.
 fn dependency_order(orgs: &[Organisation]) -> Vec<Organisation> {
-    let index: HashMap<&str, usize> = orgs.iter().enumerate().map(|(i, o)| (o.id.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = orgs
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.id.as_str(), i))
+        .collect();
     let mut done = vec![false; orgs.len()];
     let mut out = Vec::with_capacity(orgs.len());
-    fn visit(i: usize, orgs: &[Organisation], index: &HashMap<&str, usize>, done: &mut [bool], out: &mut Vec<Organisation>) {
+    fn visit(
+        i: usize,
+        orgs: &[Organisation],
+        index: &HashMap<&str, usize>,
+        done: &mut [bool],
+        out: &mut Vec<Organisation>,
+    ) {
         if done[i] {
             return;
         }
@@ -341,7 +403,8 @@ pub(crate) fn valid_domain(d: &str) -> bool {
                 && l.len() <= 63
                 && !l.starts_with('-')
                 && !l.ends_with('-')
-                && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         })
 }
 
@@ -355,16 +418,25 @@ fn check_asset_shapes(c: &mut Check, p: &str, a: &Assets) {
             );
         }
         if !seen.insert(*net) {
-            c.error(format!("{p}.assets.prefixes[{k}]"), format!("{net} is listed twice"));
+            c.error(
+                format!("{p}.assets.prefixes[{k}]"),
+                format!("{net} is listed twice"),
+            );
         }
     }
     let mut seen = HashSet::new();
     for (k, asn) in a.asns.iter().enumerate() {
         if *asn == 0 || *asn == 23456 || *asn == u32::MAX {
-            c.error(format!("{p}.assets.asns[{k}]"), format!("AS{asn} is reserved"));
+            c.error(
+                format!("{p}.assets.asns[{k}]"),
+                format!("AS{asn} is reserved"),
+            );
         }
         if !seen.insert(*asn) {
-            c.error(format!("{p}.assets.asns[{k}]"), format!("AS{asn} is listed twice"));
+            c.error(
+                format!("{p}.assets.asns[{k}]"),
+                format!("AS{asn} is listed twice"),
+            );
         }
     }
     let mut seen = HashSet::new();
@@ -376,7 +448,10 @@ fn check_asset_shapes(c: &mut Check, p: &str, a: &Assets) {
             );
         }
         if !seen.insert(d) {
-            c.error(format!("{p}.assets.domains[{k}]"), format!("{d} is listed twice"));
+            c.error(
+                format!("{p}.assets.domains[{k}]"),
+                format!("{d} is listed twice"),
+            );
         }
     }
 }
@@ -418,12 +493,21 @@ fn check_asset_conflicts(c: &mut Check, merged: &RegistryDoc, incoming: &Registr
             let field = format!("{p}.prefixes[{k}]");
             let net = net.trunc();
             if let Some(other) = owners[&net].iter().find(|x| **x != o.id) {
-                c.error(field, format!("{net} is already claimed by organisation {other:?}"));
+                c.error(
+                    field,
+                    format!("{net} is already claimed by organisation {other:?}"),
+                );
                 continue;
             }
             let covering = match net {
-                IpNet::V4(n) => n.supernet().and_then(|s| prefixes.get_lpm(&s)).map(|(q, id)| (IpNet::V4(q), *id)),
-                IpNet::V6(n) => n.supernet().and_then(|s| prefixes6.get_lpm(&s)).map(|(q, id)| (IpNet::V6(q), *id)),
+                IpNet::V4(n) => n
+                    .supernet()
+                    .and_then(|s| prefixes.get_lpm(&s))
+                    .map(|(q, id)| (IpNet::V4(q), *id)),
+                IpNet::V6(n) => n
+                    .supernet()
+                    .and_then(|s| prefixes6.get_lpm(&s))
+                    .map(|(q, id)| (IpNet::V6(q), *id)),
             };
             if let Some((outer, owner)) = covering {
                 if owner != o.id {
@@ -433,13 +517,19 @@ fn check_asset_conflicts(c: &mut Check, merged: &RegistryDoc, incoming: &Registr
         }
         for (k, asn) in a.asns.iter().enumerate() {
             if let Some(other) = asns[asn].iter().find(|x| **x != o.id) {
-                c.error(format!("{p}.asns[{k}]"), format!("AS{asn} is already claimed by organisation {other:?}"));
+                c.error(
+                    format!("{p}.asns[{k}]"),
+                    format!("AS{asn} is already claimed by organisation {other:?}"),
+                );
             }
         }
         for (k, d) in a.domains.iter().enumerate() {
             let field = format!("{p}.domains[{k}]");
             if let Some(other) = domains[d.as_str()].iter().find(|x| **x != o.id) {
-                c.error(field, format!("{d} is already claimed by organisation {other:?}"));
+                c.error(
+                    field,
+                    format!("{d} is already claimed by organisation {other:?}"),
+                );
                 continue;
             }
             let mut rest = d.as_str();

@@ -13,9 +13,14 @@ pub struct Page {
     limit: Option<i64>,
 }
 
-pub async fn entries(State(s): State<AppState>, Query(p): Query<Page>) -> ApiResult<Json<Vec<AuditEntry>>> {
+pub async fn entries(
+    State(s): State<AppState>,
+    Query(p): Query<Page>,
+) -> ApiResult<Json<Vec<AuditEntry>>> {
     let limit = p.limit.unwrap_or(100).clamp(1, 1000);
-    Ok(Json(s.store.audit_entries(p.after.unwrap_or(0), limit).await?))
+    Ok(Json(
+        s.store.audit_entries(p.after.unwrap_or(0), limit).await?,
+    ))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -29,7 +34,15 @@ pub struct VerifyAnswer {
 
 pub async fn verify(State(s): State<AppState>) -> ApiResult<Json<VerifyAnswer>> {
     Ok(Json(match s.store.verify_audit().await? {
-        Ok(n) => VerifyAnswer { ok: true, entries: Some(n), fault: None },
-        Err(f) => VerifyAnswer { ok: false, entries: None, fault: Some(f) },
+        Ok(n) => VerifyAnswer {
+            ok: true,
+            entries: Some(n),
+            fault: None,
+        },
+        Err(f) => VerifyAnswer {
+            ok: false,
+            entries: None,
+            fault: Some(f),
+        },
     }))
 }

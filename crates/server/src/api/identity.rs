@@ -18,9 +18,15 @@ pub struct Me {
     pub organisation: Organisation,
 }
 
-pub async fn me(State(s): State<AppState>, Extension(actor): Extension<Actor>) -> ApiResult<Json<Me>> {
+pub async fn me(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+) -> ApiResult<Json<Me>> {
     let organisation = s.store.organisation(&actor.org).await?;
-    Ok(Json(Me { actor, organisation }))
+    Ok(Json(Me {
+        actor,
+        organisation,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -28,7 +34,10 @@ pub struct UsersQuery {
     org: Option<String>,
 }
 
-pub async fn users(State(s): State<AppState>, Query(q): Query<UsersQuery>) -> ApiResult<Json<Vec<User>>> {
+pub async fn users(
+    State(s): State<AppState>,
+    Query(q): Query<UsersQuery>,
+) -> ApiResult<Json<Vec<User>>> {
     Ok(Json(s.store.users(q.org.as_deref()).await?))
 }
 
@@ -39,7 +48,9 @@ pub async fn org_users(
 ) -> ApiResult<Json<Vec<User>>> {
     let rel = s.store.relations(&id).await?;
     if !may_view_private(&actor, &rel) {
-        return Err(ApiError::forbidden(&format!("users of organisation {id:?}")));
+        return Err(ApiError::forbidden(&format!(
+            "users of organisation {id:?}"
+        )));
     }
     Ok(Json(s.store.users(Some(&id)).await?))
 }
@@ -79,7 +90,10 @@ pub async fn disable_user(
     Ok(Json(s.store.disable_user(&actor, &id).await?))
 }
 
-pub async fn tokens(State(s): State<AppState>, Extension(actor): Extension<Actor>) -> ApiResult<Json<Vec<TokenInfo>>> {
+pub async fn tokens(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+) -> ApiResult<Json<Vec<TokenInfo>>> {
     Ok(Json(s.store.tokens(&actor.user_id).await?))
 }
 
@@ -119,7 +133,10 @@ pub async fn create_token(
     if days == 0 {
         return Err(ApiError::invalid("expires_in_days", "must be at least 1"));
     }
-    let (info, token) = s.store.create_token(&actor, &user, &b.label, Some(days)).await?;
+    let (info, token) = s
+        .store
+        .create_token(&actor, &user, &b.label, Some(days))
+        .await?;
     Ok(Json(NewTokenAnswer { token, info }))
 }
 

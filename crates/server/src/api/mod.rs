@@ -16,13 +16,17 @@ use utoipa::openapi::{RefOr, Schema};
 /// Registers a type's schema (and those it refers to) and returns a reference to it.
 pub type SchemaFn = fn(&mut Vec<(String, RefOr<Schema>)>) -> RefOr<Schema>;
 
-pub fn schema_ref<T: utoipa::ToSchema>(components: &mut Vec<(String, RefOr<Schema>)>) -> RefOr<Schema> {
+pub fn schema_ref<T: utoipa::ToSchema>(
+    components: &mut Vec<(String, RefOr<Schema>)>,
+) -> RefOr<Schema> {
     components.push((T::name().into_owned(), T::schema()));
     T::schemas(components);
     RefOr::Ref(utoipa::openapi::Ref::from_schema_name(T::name()))
 }
 
-pub fn schema_list<T: utoipa::ToSchema>(components: &mut Vec<(String, RefOr<Schema>)>) -> RefOr<Schema> {
+pub fn schema_list<T: utoipa::ToSchema>(
+    components: &mut Vec<(String, RefOr<Schema>)>,
+) -> RefOr<Schema> {
     let item = schema_ref::<T>(components);
     RefOr::T(Schema::Array(utoipa::openapi::schema::Array::new(item)))
 }
@@ -43,7 +47,14 @@ pub struct RouteSpec {
 }
 
 impl RouteSpec {
-    fn new<H, T>(method: Method, path: &'static str, permission: Permission, tag: &'static str, summary: &'static str, handler: H) -> Self
+    fn new<H, T>(
+        method: Method,
+        path: &'static str,
+        permission: Permission,
+        tag: &'static str,
+        summary: &'static str,
+        handler: H,
+    ) -> Self
     where
         H: Handler<T, AppState>,
         T: 'static,

@@ -9,7 +9,9 @@ use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
 use sakimori_core::policy::{may_edit_contacts, may_view_private};
-use sakimori_core::registry::{self, Assets, Community, Contact, Format, OrgKind, Organisation, Sector};
+use sakimori_core::registry::{
+    self, Assets, Community, Contact, Format, OrgKind, Organisation, Sector,
+};
 use sakimori_core::Actor;
 use sakimori_store::{ContactRecord, ImportReport, OrgFilter};
 use serde::{Deserialize, Serialize};
@@ -39,10 +41,20 @@ pub async fn organisations(
     Query(q): Query<OrgQuery>,
 ) -> ApiResult<Json<Vec<Organisation>>> {
     let kind = match q.kind.as_deref() {
-        Some(k) => Some(k.parse::<OrgKind>().map_err(|e| ApiError::invalid("kind", e))?),
+        Some(k) => Some(
+            k.parse::<OrgKind>()
+                .map_err(|e| ApiError::invalid("kind", e))?,
+        ),
         None => None,
     };
-    Ok(Json(s.store.organisations(&OrgFilter { kind, sector: q.sector }).await?))
+    Ok(Json(
+        s.store
+            .organisations(&OrgFilter {
+                kind,
+                sector: q.sector,
+            })
+            .await?,
+    ))
 }
 
 /// An organisation as the caller may see it.
@@ -67,7 +79,9 @@ async fn require_view(s: &AppState, actor: &Actor, org: &str) -> ApiResult<()> {
     if may_view(s, actor, org).await? {
         Ok(())
     } else {
-        Err(ApiError::forbidden(&format!("private data of organisation {org:?}")))
+        Err(ApiError::forbidden(&format!(
+            "private data of organisation {org:?}"
+        )))
     }
 }
 
@@ -107,7 +121,9 @@ pub async fn add_contact(
 ) -> ApiResult<Json<ContactRecord>> {
     let rel = s.store.relations(&id).await?;
     if !may_edit_contacts(&actor, &rel) {
-        return Err(ApiError::forbidden(&format!("contacts of organisation {id:?}")));
+        return Err(ApiError::forbidden(&format!(
+            "contacts of organisation {id:?}"
+        )));
     }
     let contact: Contact = parse_json(&body)?;
     Ok(Json(s.store.add_contact(&actor, &id, &contact).await?))
@@ -121,7 +137,9 @@ pub async fn verify_contact(
     let org = s.store.contact_org(&id).await?;
     let rel = s.store.relations(&org).await?;
     if !may_edit_contacts(&actor, &rel) {
-        return Err(ApiError::forbidden(&format!("contacts of organisation {org:?}")));
+        return Err(ApiError::forbidden(&format!(
+            "contacts of organisation {org:?}"
+        )));
     }
     Ok(Json(s.store.verify_contact(&actor, &id).await?))
 }
@@ -148,13 +166,20 @@ pub struct WhoisAnswer {
     pub organisation: Organisation,
 }
 
-pub async fn whois(State(s): State<AppState>, Path(query): Path<String>) -> ApiResult<Json<WhoisAnswer>> {
+pub async fn whois(
+    State(s): State<AppState>,
+    Path(query): Path<String>,
+) -> ApiResult<Json<WhoisAnswer>> {
     let index = s.asset_index().await?;
     let m = index
         .lookup(&query)
         .ok_or_else(|| ApiError::not_found(format!("no registered owner of {query:?}")))?;
     let organisation = s.store.organisation(m.organisation).await?;
-    Ok(Json(WhoisAnswer { query, matched: m.matched, organisation }))
+    Ok(Json(WhoisAnswer {
+        query,
+        matched: m.matched,
+        organisation,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -166,10 +191,20 @@ fn format_of(q: &FormatQuery, headers: &HeaderMap) -> ApiResult<Format> {
     match q.format.as_deref() {
         Some("yaml") | Some("yml") => Ok(Format::Yaml),
         Some("csv") => Ok(Format::Csv),
-        Some(other) => Err(ApiError::invalid("format", format!("unknown format {other:?}: use yaml or csv"))),
+        Some(other) => Err(ApiError::invalid(
+            "format",
+            format!("unknown format {other:?}: use yaml or csv"),
+        )),
         None => {
-            let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-            Ok(if ct.contains("csv") { Format::Csv } else { Format::Yaml })
+            let ct = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            Ok(if ct.contains("csv") {
+                Format::Csv
+            } else {
+                Format::Yaml
+            })
         }
     }
 }
@@ -183,7 +218,10 @@ pub async fn import(
 ) -> ApiResult<Json<ImportReport>> {
     let format = format_of(&q, &headers)?;
     let text = std::str::from_utf8(&body).map_err(|e| {
-        ApiError::invalid("body", format!("not UTF-8 at byte offset {}", e.valid_up_to()))
+        ApiError::invalid(
+            "body",
+            format!("not UTF-8 at byte offset {}", e.valid_up_to()),
+        )
     })?;
     Ok(Json(s.store.import_text(&actor, text, format).await?))
 }
@@ -205,8 +243,14 @@ pub async fn export(
         }
     }
     Ok(match format {
-        Format::Yaml => ([(header::CONTENT_TYPE, "application/yaml; charset=utf-8")], registry::to_yaml(&doc)),
-        Format::Csv => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], registry::to_csv(&doc)),
+        Format::Yaml => (
+            [(header::CONTENT_TYPE, "application/yaml; charset=utf-8")],
+            registry::to_yaml(&doc),
+        ),
+        Format::Csv => (
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            registry::to_csv(&doc),
+        ),
     })
 }
 

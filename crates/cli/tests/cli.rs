@@ -1,0 +1,376 @@
+//! The `sakimori` binary as an administrator uses it, on SQLite and PostgreSQL.
+
+use sakimori_store::testing::{postgres, wanted_backends};
+use sakimori_store::Backend;
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_sakimori");
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Where a test installation lives: a data directory, and on PostgreSQL a URL.
+struct Install {
+    dir: tempfile::TempDir,
+    url: Option<String>,
+    name: &'static str,
+}
+
+impl Install {
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.arg("--data-dir").arg(self.dir.path());
+        if let Some(u) = &self.url {
+            c.arg("--database-url").arg(u);
+        }
+        c.args(args)
+            .env_remove("SAKIMORI_CONFIG")
+            .env("USER", "tester");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("run sakimori")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "[{}] sakimori {args:?} failed: {}",
+            self.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut a = args.to_vec();
+        a.push("--json");
+        serde_json::from_str(&self.ok(&a)).unwrap()
+    }
+}
+
+async fn installs() -> Vec<Install> {
+    let mut v = Vec::new();
+    for b in wanted_backends() {
+        match b {
+            Backend::Sqlite => v.push(Install {
+                dir: tempfile::tempdir().unwrap(),
+                url: None,
+                name: "sqlite",
+            }),
+            Backend::Postgres => {
+                if let Some(db) = postgres().await {
+                    v.push(Install {
+                        dir: tempfile::tempdir().unwrap(),
+                        url: Some(db.url.clone()),
+                        name: "postgres",
+                    });
+                }
+            }
+        }
+    }
+    v
+}
+
+#[tokio::test]
+async fn bootstrap_import_whois_and_audit_from_the_command_line() {
+    for i in installs().await {
+        // A new installation is bootstrapped without a server.
+        let t = i.json(&["token", "create", "--org", "nisc", "--role", "coordinator"]);
+        assert!(
+            t["token"].as_str().unwrap().starts_with("skm_"),
+            "[{}] {t}",
+            i.name
+        );
+
+        let sectors = i.json(&["registry", "sectors"]);
+        assert_eq!(sectors.as_array().unwrap().len(), 15);
+
+        let demo = root().join("data/demo/constituency.yaml");
+        let out = i.ok(&["registry", "import", demo.to_str().unwrap()]);
+        assert!(out.contains("imported") && out.contains("note:"), "{out}");
+
+        let w = i.json(&[
+            "registry",
+            "whois",
+            "198.51.100.7",
+            "mail.example.jp",
+            "203.0.113.20",
+        ]);
+        assert_eq!(w[0]["organisation"]["id"], "asagiri-bank");
+        assert_eq!(w[1]["organisation"]["id"], "asagiri-bank");
+        assert_eq!(
+            w[2]["organisation"]["id"], "asagiri-city-hospital",
+            "more specific wins"
+        );
+        let miss = i.run(&["registry", "whois", "203.0.113.250"]);
+        assert!(!miss.status.success());
+
+        // A bad file: named file, line and field; nothing written.
+        let before = i.ok(&["registry", "export"]);
+        let bad = i.dir.path().join("bad.yaml");
+        std::fs::write(&bad, "organisations:\n  - id: new-op\n    name: {en: New Op, ja: 新事業者}\n    kind: operator\n    sector: electrcity\n").unwrap();
+        let out = i.run(&["registry", "import", bad.to_str().unwrap()]);
+        assert!(!out.status.success());
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("bad.yaml:5: organisations[0].sector: unknown sector \"electrcity\""),
+            "{stdout}"
+        );
+        assert_eq!(
+            i.ok(&["registry", "export"]),
+            before,
+            "[{}] nothing changed",
+            i.name
+        );
+
+        // CSV export re-imports cleanly.
+        let csv = i.dir.path().join("registry.csv");
+        i.ok(&[
+            "registry",
+            "export",
+            "--format",
+            "csv",
+            "--output",
+            csv.to_str().unwrap(),
+        ]);
+        i.ok(&["registry", "import", csv.to_str().unwrap()]);
+        assert_eq!(i.ok(&["registry", "export"]), before);
+
+        // Users and tokens.
+        let u = i.json(&[
+            "user",
+            "add",
+            "--username",
+            "tanaka",
+            "--org",
+            "kanto-power",
+            "--role",
+            "operator",
+        ]);
+        assert_eq!(u["org"], "kanto-power");
+        let dup = i.run(&[
+            "user",
+            "add",
+            "--username",
+            "tanaka",
+            "--org",
+            "kanto-power",
+            "--role",
+            "operator",
+        ]);
+        assert!(!dup.status.success());
+        let badrole = i.run(&[
+            "user",
+            "add",
+            "--username",
+            "x",
+            "--org",
+            "kanto-power",
+            "--role",
+            "king",
+        ]);
+        assert!(String::from_utf8_lossy(&badrole.stderr).contains("unknown role \"king\""));
+        let tok = i.json(&["token", "create", "--user", "tanaka"]);
+        i.ok(&["token", "revoke", tok["id"].as_str().unwrap()]);
+        i.ok(&["user", "disable", "tanaka"]);
+
+        // The audit log verifies, and a tampered row is found.
+        let v = i.json(&["audit", "verify"]);
+        assert_eq!(v["ok"], true);
+        let log = i.json(&["audit", "list", "--limit", "1000"]);
+        let last = log.as_array().unwrap().last().unwrap();
+        assert_eq!(last["action"], "user.disable");
+        assert_eq!(last["actor_user"], "cli:tester");
+        let store = match &i.url {
+            Some(u) => sakimori_store::Store::connect(u).await.unwrap(),
+            None => sakimori_store::Store::connect(&sakimori_store::sqlite_url(i.dir.path()))
+                .await
+                .unwrap(),
+        };
+        sqlx::query("UPDATE audit_log SET entity_id = 'forged' WHERE seq = 5")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let out = i.run(&["audit", "verify"]);
+        assert!(
+            !out.status.success(),
+            "[{}] tampering must fail verify",
+            i.name
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("entry 5"),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
+
+#[test]
+fn config_check_names_bad_keys_with_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("sakimori.toml");
+    std::fs::write(
+        &f,
+        "[server]\nlisten = \"127.0.0.1:8080\"\n[databse]\nurl = \"postgres://x@y/z\"\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["config", "check", f.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("sakimori.toml:3: unknown field `databse`"),
+        "{text}"
+    );
+    std::fs::write(&f, "[server]\nlisten = \"127.0.0.1:8080\"\n").unwrap();
+    assert!(Command::new(BIN)
+        .args(["config", "check", f.to_str().unwrap()])
+        .output()
+        .unwrap()
+        .status
+        .success());
+}
+
+#[test]
+fn help_shows_examples() {
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Examples:") && text.contains("serve --demo"),
+        "{text}"
+    );
+}
+
+/// Start `serve` on a free port and return it with its URL and printed JSON.
+fn serve(i: &Install, extra: &[&str]) -> (Child, String, Value) {
+    let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--json"];
+    args.extend_from_slice(extra);
+    let mut child = i
+        .cmd(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+    (child, v["url"].as_str().unwrap().to_owned(), v)
+}
+
+fn http(
+    method: &str,
+    url: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String) {
+    let host = url.trim_start_matches("http://");
+    let mut s = TcpStream::connect(host).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    if let Some(t) = token {
+        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    let body = body.unwrap_or("");
+    req.push_str(&format!(
+        "Content-Type: application/yaml\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    ));
+    s.write_all(req.as_bytes()).unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let status = resp[9..12].parse().unwrap();
+    let body = resp
+        .split_once("\r\n\r\n")
+        .map(|x| x.1)
+        .unwrap_or("")
+        .to_owned();
+    (status, body)
+}
+
+#[tokio::test]
+async fn serve_demo_answers_and_accepted_writes_survive_kill_9() {
+    for i in installs().await {
+        let (mut child, url, v) = serve(&i, &["--demo"]);
+        let users = v["users"].as_array().unwrap();
+        assert_eq!(users.len(), 7, "one demo user per role");
+        let token = |role: &str| {
+            users.iter().find(|u| u["role"] == role).unwrap()["token"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(
+            http("GET", &url, "/healthz", None, None),
+            (200, r#"{"status":"ok"}"#.to_owned())
+        );
+        let coord = token("coordinator");
+        let (status, body) = http("GET", &url, "/api/v1/sectors", Some(&coord), None);
+        assert_eq!(status, 200);
+        assert_eq!(
+            serde_json::from_str::<Value>(&body)
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .len(),
+            15
+        );
+        let (_, body) = http(
+            "GET",
+            &url,
+            "/api/v1/organisations?kind=operator",
+            Some(&coord),
+            None,
+        );
+        assert!(
+            serde_json::from_str::<Value>(&body)
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .len()
+                >= 20,
+            "[{}] demo operators",
+            i.name
+        );
+
+        let yaml = "organisations:\n  - {id: durable-water, name: {en: Durable Water, ja: 耐久水道}, kind: operator, sector: water}\n";
+        let (status, body) = http(
+            "POST",
+            &url,
+            "/api/v1/registry/import",
+            Some(&coord),
+            Some(yaml),
+        );
+        assert_eq!(status, 200, "{body}");
+        child.kill().unwrap(); // SIGKILL: no shutdown, no flush
+        child.wait().unwrap();
+
+        let (mut child, url, _) = serve(&i, &[]);
+        let t = i.json(&["token", "create", "--org", "nisc", "--role", "coordinator"]);
+        let (status, body) = http(
+            "GET",
+            &url,
+            "/api/v1/organisations/durable-water",
+            Some(t["token"].as_str().unwrap()),
+            None,
+        );
+        assert_eq!(
+            status, 200,
+            "[{}] the acknowledged import survived kill -9: {body}",
+            i.name
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The test command of the README: sets up what the tests need, then runs the
+# whole suite (format, lints, unit, API, CLI and end-to-end tests) on SQLite
+# and on PostgreSQL.
+#
+#   SAKIMORI_TEST_POSTGRES   PostgreSQL to test against
+#                            (default postgres://postgres@127.0.0.1:5432/test)
+#   SAKIMORI_TEST_BACKENDS   sqlite,postgres (default both)
+#   CI                       when set, a missing PostgreSQL fails the run
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export SAKIMORI_TEST_POSTGRES="${SAKIMORI_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test}"
+export SAKIMORI_TEST_BACKENDS="${SAKIMORI_TEST_BACKENDS:-sqlite,postgres}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+if ! command -v cargo >/dev/null; then
+    echo "error: cargo is required (https://rustup.rs)" >&2
+    exit 1
+fi
+
+if [[ "$SAKIMORI_TEST_BACKENDS" == *postgres* ]]; then
+    step "PostgreSQL at $SAKIMORI_TEST_POSTGRES"
+    if command -v psql >/dev/null && psql "$SAKIMORI_TEST_POSTGRES" -Atqc 'SELECT 1' >/dev/null 2>&1; then
+        # Drop the schemas earlier test runs left behind (each test gets its own).
+        psql "$SAKIMORI_TEST_POSTGRES" -Atqc "SELECT string_agg(format('DROP SCHEMA %I CASCADE;', nspname), ' ') FROM pg_namespace WHERE nspname LIKE 't\_%'" \
+            | psql "$SAKIMORI_TEST_POSTGRES" -q >/dev/null 2>&1 || true
+        echo "reachable"
+    elif [ -n "${CI:-}" ]; then
+        echo "error: PostgreSQL is required in CI and is not reachable" >&2
+        exit 1
+    elif command -v psql >/dev/null; then
+        echo "!!! PostgreSQL is NOT reachable: running on SQLite only !!!" >&2
+        export SAKIMORI_TEST_BACKENDS=sqlite
+    else
+        echo "(psql not installed: the tests themselves will check PostgreSQL)"
+    fi
+fi
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "cargo test (backends: $SAKIMORI_TEST_BACKENDS)"
+cargo test --workspace
