@@ -228,3 +228,17 @@ mod never_panics {
         }
     }
 }
+
+/// The examples in docs/registry.md are real: they parse (and the CSV validates).
+#[test]
+fn documentation_examples_parse() {
+    let doc = include_str!("../../../docs/registry.md");
+    let block = |lang: &str| {
+        let start = doc.find(&format!("```{lang}\n")).unwrap() + lang.len() + 4;
+        doc[start..start + doc[start..].find("```").unwrap()].to_owned()
+    };
+    registry::parse_yaml(&block("yaml")).expect("YAML example parses");
+    let (csv, loc) = registry::parse_csv(&block("csv")).expect("CSV example parses");
+    registry::validate(&reference(), &csv, &loc).expect("CSV example validates");
+    assert_eq!(csv.organisations[0].assets.as_ref().unwrap().prefixes.len(), 1);
+}
