@@ -240,5 +240,8 @@ fn documentation_examples_parse() {
     registry::parse_yaml(&block("yaml")).expect("YAML example parses");
     let (csv, loc) = registry::parse_csv(&block("csv")).expect("CSV example parses");
     registry::validate(&reference(), &csv, &loc).expect("CSV example validates");
-    assert_eq!(csv.organisations[0].assets.as_ref().unwrap().prefixes.len(), 1);
+    assert_eq!(
+        csv.organisations[0].assets.as_ref().unwrap().prefixes.len(),
+        1
+    );
 }
