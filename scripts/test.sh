@@ -46,3 +46,15 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 step "cargo test (backends: $SAKIMORI_TEST_BACKENDS)"
 cargo test --workspace
+
+# Standards' own tools, from a small Python venv this script creates.
+step "Python tools (.venv)"
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+.venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
+
+step "OpenAPI document against openapi-spec-validator"
+mkdir -p target
+cargo run --quiet -p sakimori -- openapi > target/openapi.json
+.venv/bin/openapi-spec-validator target/openapi.json

@@ -71,6 +71,8 @@ enum Command {
     /// The hash-chained audit log
     #[command(subcommand)]
     Audit(cmd::audit::AuditCommand),
+    /// Print the OpenAPI 3.1 document of the REST API
+    Openapi,
     /// Benchmarks (results go to docs/BENCHMARKS.md)
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -93,6 +95,11 @@ fn main() -> std::process::ExitCode {
             Command::Token(c) => cmd::token::run(&g, c).await,
             Command::Audit(c) => cmd::audit::run(&g, c).await,
             Command::Bench(c) => bench::run(&g, c).await,
+            Command::Openapi => {
+                let doc = sakimori_server::openapi_document();
+                println!("{}", serde_json::to_string_pretty(&doc)?);
+                Ok(std::process::ExitCode::SUCCESS)
+            }
         }
     });
     match result {
