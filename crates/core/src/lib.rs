@@ -5,10 +5,14 @@
 //! chain. Storage (`sakimori-store`) and HTTP (`sakimori-server`) build on it.
 
 pub mod audit;
+pub mod classification;
 pub mod identity;
 pub mod lookup;
 pub mod policy;
 pub mod registry;
+pub mod report;
+pub mod routing;
+pub mod severity;
 
 pub use identity::{Actor, Role};
 pub use policy::Permission;

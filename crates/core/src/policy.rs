@@ -33,6 +33,16 @@ pub enum Permission {
     ManageOwnTokens,
     /// Read and verify the audit log.
     ReadAudit,
+    /// Submit and update incident reports of one's own organisation.
+    SubmitReport,
+    /// Read reports; decided per report as well ([`may_view_report`]).
+    ReadReports,
+    /// Acknowledge and comment reports received; decided per report as well.
+    HandleReports,
+    /// Classify, link into incidents, evaluate severity, switch the mode.
+    CoordinateReports,
+    /// Read the fiscal-year statistics (aggregates only).
+    ReadStatistics,
 }
 
 impl Permission {
@@ -47,6 +57,11 @@ impl Permission {
         Permission::ManageUsers,
         Permission::ManageOwnTokens,
         Permission::ReadAudit,
+        Permission::SubmitReport,
+        Permission::ReadReports,
+        Permission::HandleReports,
+        Permission::CoordinateReports,
+        Permission::ReadStatistics,
     ];
 }
 
@@ -62,6 +77,12 @@ pub fn role_grants(role: Role, p: Permission) -> bool {
         ManageRegistry => matches!(role, Administrator | Coordinator),
         ManageUsers => role == Administrator,
         ReadAudit => matches!(role, Administrator | Coordinator),
+        SubmitReport | ReadReports | HandleReports => role.is_human(),
+        CoordinateReports => role == Coordinator,
+        ReadStatistics => matches!(
+            role,
+            Administrator | Coordinator | MinistryOfficer | HubSecretariat | Analyst
+        ),
     }
 }
 
@@ -107,6 +128,28 @@ pub fn may_edit_contacts(actor: &Actor, target: &OrgRelations) -> bool {
         && (actor.has(Role::Administrator)
             || actor.has(Role::Coordinator)
             || actor.org == target.id)
+}
+
+/// May the actor read a report? Its reporting organisation, its recipients, and
+/// the centre (coordinator, administrator).
+pub fn may_view_report(actor: &Actor, reporter: &str, recipients: &[String]) -> bool {
+    allows(actor, Permission::ReadReports)
+        && (actor.has(Role::Coordinator)
+            || actor.has(Role::Administrator)
+            || actor.org == reporter
+            || recipients.contains(&actor.org))
+}
+
+/// May the actor update a report? Its reporting organisation and the coordinator.
+pub fn may_update_report(actor: &Actor, reporter: &str) -> bool {
+    allows(actor, Permission::SubmitReport)
+        && (actor.org == reporter || actor.has(Role::Coordinator))
+}
+
+/// May the actor acknowledge or comment a report? Its recipients (and, for
+/// comments, the reporter, who answers questions).
+pub fn may_handle_report(actor: &Actor, recipients: &[String]) -> bool {
+    allows(actor, Permission::HandleReports) && recipients.contains(&actor.org)
 }
 
 #[cfg(test)]
@@ -195,6 +238,22 @@ mod tests {
                 prop_assert!(!allows(&a, *p) || allows(&more, *p));
             }
             prop_assert!(!may_view_private(&a, &t) || may_view_private(&more, &t));
+        }
+
+        /// Reports: nobody outside the reporter, the recipients and the centre reads
+        /// one, and whoever may update or handle it may also read it.
+        #[test]
+        fn reports_stay_with_reporter_recipients_and_centre(a in actor(), reporter in org(), recipients in prop::collection::vec(org(), 0..3)) {
+            let centre = a.has(Role::Coordinator) || a.has(Role::Administrator);
+            if !centre && a.org != reporter && !recipients.contains(&a.org) {
+                prop_assert!(!may_view_report(&a, &reporter, &recipients));
+            }
+            if may_update_report(&a, &reporter) || may_handle_report(&a, &recipients) {
+                prop_assert!(may_view_report(&a, &reporter, &recipients));
+            }
+            if a.roles == vec![Role::Sensor] {
+                prop_assert!(!may_view_report(&a, &reporter, &recipients));
+            }
         }
 
         /// Anyone who may edit contacts may also see them.

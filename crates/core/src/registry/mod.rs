@@ -7,6 +7,7 @@ mod file;
 mod validate;
 
 pub use file::{parse, parse_csv, parse_yaml, to_csv, to_yaml, Format, Locator, ParseError};
+pub(crate) use validate::valid_domain as is_domain;
 pub use validate::{validate, Finding, ImportPlan, ValidationError};
 
 use chrono::NaiveDate;
