@@ -17,6 +17,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use sakimori_core::lookup::AssetIndex;
+use sakimori_core::routing::RoutingRules;
+use sakimori_core::severity::SeverityRules;
 use sakimori_store::Store;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
@@ -26,10 +28,33 @@ use tower_http::trace::TraceLayer;
 pub use api::{routes, RouteSpec};
 pub use openapi::document as openapi_document;
 
+/// Settings of the report features, from configuration.
+#[derive(Clone)]
+pub struct Settings {
+    pub routing: RoutingRules,
+    pub severity: SeverityRules,
+    /// The largest attachment accepted, in bytes.
+    pub attachment_max_bytes: usize,
+}
+
+/// The default routing rules shipped in `data/routing/default.yaml`.
+pub const DEFAULT_ROUTING: &str = include_str!("../../../data/routing/default.yaml");
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            routing: serde_norway::from_str(DEFAULT_ROUTING).expect("shipped routing rules parse"),
+            severity: SeverityRules::default(),
+            attachment_max_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
 /// Shared state of the server: the store and caches derived from it.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<Store>,
+    pub settings: Arc<Settings>,
     /// Lookup index with the registry generation it was built from.
     index: Arc<RwLock<(String, Arc<AssetIndex>)>>,
     metrics: Arc<metrics::Metrics>,
@@ -37,8 +62,13 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Arc<Store>) -> Self {
+        Self::with_settings(store, Settings::default())
+    }
+
+    pub fn with_settings(store: Arc<Store>, settings: Settings) -> Self {
         AppState {
             store,
+            settings: Arc::new(settings),
             index: Arc::new(RwLock::new((
                 String::from("-"),
                 Arc::new(AssetIndex::new()),
@@ -70,6 +100,7 @@ pub fn app(state: AppState) -> Router {
     }
     Router::new()
         .merge(api)
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
         .route(

@@ -33,6 +33,8 @@ const PEOPLE: &[(Role, &str)] = &[
 ];
 /// A bank, supervised by the FSA: private to itself and the centre here.
 const TARGET: &str = "asagiri-bank";
+/// The summary of the operator's report: only its reporter, recipients and the centre see it.
+const REPORT_SECRET: &str = "Ransomware on billing server WALK-7731";
 
 struct World {
     app: Router,
@@ -85,6 +87,32 @@ async fn world(store: Store) -> World {
         .create_token(&Actor::system(), &victim.id, "victim", Some(1))
         .await
         .unwrap();
+    // A report of the operator (kanto-power), routed to METI, NISC and the electricity CEPTOAR.
+    let operator = store.user_by_name("t-operator").await.unwrap().unwrap();
+    let fields: sakimori_core::report::ReportFields = serde_json::from_value(json!({
+        "summary": REPORT_SECRET, "detected_at": "2026-11-20T01:00:00Z", "service_affected": true, "status": "reported"
+    }))
+    .unwrap();
+    let actor = Actor {
+        user_id: operator.id,
+        username: operator.username,
+        org: operator.org,
+        roles: operator.roles,
+    };
+    let (report, _) = store
+        .submit_report(
+            &actor,
+            &fields,
+            None,
+            &sakimori_server::Settings::default().routing,
+            false,
+        )
+        .await
+        .unwrap();
+    store
+        .attach(&actor, &report.id, "log.txt", "text/plain", b"log")
+        .await
+        .unwrap();
     let store = Arc::new(store);
     World {
         app: app(AppState::new(store.clone())),
@@ -122,6 +150,28 @@ async fn instantiate(
     role: Role,
 ) -> (String, Option<(&'static str, String)>) {
     let contact_id = w.store.contacts(TARGET).await.unwrap()[0].id.clone();
+    let report = w
+        .store
+        .reports_for(None, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.fields.summary == REPORT_SECRET)
+        .unwrap();
+    let attachment = w.store.attachments(&report.id).await.unwrap()[0].id.clone();
+    let incident = match report.incident_id.clone() {
+        Some(i) => i,
+        None => w
+            .store
+            .link_reports(
+                &Actor::system(),
+                std::slice::from_ref(&report.id),
+                "walk",
+                None,
+            )
+            .await
+            .unwrap(),
+    };
     let victim = w.store.user_by_name("victim").await.unwrap().unwrap();
     let token_id = w.store.tokens(&victim.id).await.unwrap()[0].id.clone();
     let uri = path
@@ -130,12 +180,29 @@ async fn instantiate(
         .replace("/contacts/{id}", &format!("/contacts/{contact_id}"))
         .replace("/users/{id}", &format!("/users/{}", victim.id))
         .replace("/tokens/{id}", &format!("/tokens/{token_id}"))
+        .replace("/reports/{id}", &format!("/reports/{}", report.id))
+        .replace("/attachments/{id}", &format!("/attachments/{attachment}"))
+        .replace("/incidents/{id}", &format!("/incidents/{incident}"))
+        .replace("/modes/{scope}", "/modes/electricity")
         .replace("{query}", "198.51.100.7");
+    let uri = if uri.ends_with("/attachments") && *method == Method::POST {
+        format!("{uri}?name=walk.txt")
+    } else {
+        uri
+    };
     let body = match (method.clone(), path) {
         (Method::POST, p) if p.ends_with("/contacts") => Some(("application/json", json!({"role": "poc", "name": "Walk", "email": "walk@asagiri-bank.example.jp"}).to_string())),
         (Method::POST, "/api/v1/registry/import") => Some(("application/yaml", "organisations:\n  - {id: walk-gas, name: {en: Walk Gas, ja: ウォークガス}, kind: operator, sector: gas}\n".to_owned())),
         (Method::POST, "/api/v1/users") => Some(("application/json", json!({"username": format!("walk-{role}"), "org": "kanto-power", "roles": ["operator"]}).to_string())),
         (Method::POST, "/api/v1/tokens") => Some(("application/json", json!({"label": "walk"}).to_string())),
+        (Method::POST, "/api/v1/reports") => Some(("application/json", json!({"summary": "walk", "detected_at": "2026-11-20T00:00:00Z", "service_affected": false, "status": "reported"}).to_string())),
+        (Method::PATCH, _) => Some(("application/json", json!({"status": "under-response"}).to_string())),
+        (Method::POST, "/api/v1/reports/{id}/comments") => Some(("application/json", json!({"body": "walk"}).to_string())),
+        (Method::POST, "/api/v1/reports/{id}/attachments") => Some(("text/plain", "walk".to_owned())),
+        (Method::POST, "/api/v1/reports/{id}/severity") => Some(("application/json", json!({"kind": "provisional"}).to_string())),
+        (Method::POST, "/api/v1/incidents") => Some(("application/json", json!({"reports": [report.id], "title": "walk"}).to_string())),
+        (Method::PUT, "/api/v1/modes/{scope}") => Some(("application/json", json!({"mode": "normal"}).to_string())),
+        (Method::PUT, _) => Some(("application/json", json!({"url": "https://hooks.example/x", "secret": "0123456789abcdef"}).to_string())),
         _ => None,
     };
     (uri, body)
@@ -144,6 +211,38 @@ async fn instantiate(
 /// Routes whose answer also depends on the caller's relation to the target.
 fn object_level(path: &str) -> bool {
     path.starts_with("/api/v1/organisations/{id}/") || path.starts_with("/api/v1/contacts/")
+}
+
+/// The expected answer on a route about the operator's report, for a role that
+/// holds the route's permission: recipients (METI, CEPTOAR, NISC) and the
+/// reporter see it, JPCERT/CC's analyst does not even learn that it exists.
+fn report_expectation(method: &Method, path: &str, role: Role) -> Option<StatusCode> {
+    if !(path.contains("/reports/{id}") || path.starts_with("/api/v1/attachments/")) {
+        return None;
+    }
+    if role == Role::Analyst {
+        return Some(StatusCode::NOT_FOUND);
+    }
+    let ok = |yes: bool| {
+        Some(if yes {
+            StatusCode::OK
+        } else {
+            StatusCode::FORBIDDEN
+        })
+    };
+    let reporter_or_coordinator = matches!(role, Role::Operator | Role::Coordinator);
+    let recipient = matches!(
+        role,
+        Role::MinistryOfficer | Role::HubSecretariat | Role::Coordinator | Role::Administrator
+    );
+    match (method.clone(), path) {
+        (Method::PATCH, _) | (Method::POST, "/api/v1/reports/{id}/attachments") => {
+            ok(reporter_or_coordinator)
+        }
+        (Method::POST, "/api/v1/reports/{id}/ack") => ok(recipient),
+        (Method::POST, "/api/v1/reports/{id}/comments") => Some(StatusCode::NO_CONTENT),
+        _ => Some(StatusCode::OK),
+    }
 }
 
 #[tokio::test]
@@ -196,6 +295,8 @@ async fn permission_walk_over_every_route_and_role() {
                 );
                 if !role_grants(*role, spec.permission) {
                     assert_eq!(status, StatusCode::FORBIDDEN, "{ctx}");
+                } else if let Some(expected) = report_expectation(&spec.method, spec.path, *role) {
+                    assert_eq!(status, expected, "{ctx}");
                 } else if object_level(spec.path) {
                     let centre = matches!(role, Role::Administrator | Role::Coordinator);
                     assert_eq!(status.is_success(), centre, "{ctx}");
@@ -207,6 +308,9 @@ async fn permission_walk_over_every_route_and_role() {
                     assert_eq!(status, StatusCode::NOT_FOUND, "{ctx}");
                 } else {
                     assert!(status.is_success(), "{ctx}");
+                }
+                if matches!(role, Role::Analyst | Role::Sensor) {
+                    assert!(!text.contains(REPORT_SECRET), "{ctx}: leaks the report");
                 }
                 if !matches!(role, Role::Administrator | Role::Coordinator) {
                     for p in &private {

@@ -8,11 +8,17 @@
 
 mod audit;
 mod identity;
+mod outbox;
 mod registry;
+mod reports;
 pub mod testing;
 
 pub use identity::{NewUser, TokenInfo, User};
-pub use registry::{ContactRecord, ImportReport, OrgFilter};
+pub use outbox::OutboxItem;
+pub use registry::{ContactRecord, Flag, ImportReport, OrgFilter};
+pub use reports::{
+    AttachmentInfo, ModeState, RecipientState, ReportRecord, SeverityRecord, StatRow, TimelineEntry,
+};
 
 use sakimori_core::audit::{digest, AuditEntry, GENESIS};
 use sakimori_core::registry::ValidationError;

@@ -3,6 +3,7 @@
 mod audit;
 mod identity;
 mod registry;
+mod reports;
 
 use crate::auth;
 use crate::AppState;
@@ -156,5 +157,54 @@ pub fn routes() -> Vec<RouteSpec> {
             .returns(schema_list::<sakimori_core::audit::AuditEntry>),
         RouteSpec::new(Method::GET, "/api/v1/audit/verify", ReadAudit, "audit", "Verify the audit hash chain", audit::verify)
             .returns(schema_ref::<audit::VerifyAnswer>),
+        RouteSpec::new(Method::GET, "/api/v1/classification", Authenticated, "reports", "The official lists (event, cause, attack type) and the severity scale, in Japanese and English", reports::classification),
+        RouteSpec::new(Method::POST, "/api/v1/reports", SubmitReport, "reports", "Submit a report once: it is delivered to every routed recipient. Header Idempotency-Key makes retries store once", reports::submit)
+            .query(&[("drill", "true for a drill report, never counted")])
+            .body(JSON, schema_ref::<sakimori_core::report::ReportFields>)
+            .returns(schema_ref::<sakimori_store::ReportRecord>),
+        RouteSpec::new(Method::GET, "/api/v1/reports", ReadReports, "reports", "Reports your organisation sent or received (all, for the centre), newest first", reports::list)
+            .query(&[("limit", "at most this many (default 200)")])
+            .returns(schema_list::<sakimori_store::ReportRecord>),
+        RouteSpec::new(Method::GET, "/api/v1/reports/{id}", ReadReports, "reports", "One report with its recipients' states (id or number); opening it marks it read", reports::show)
+            .returns(schema_ref::<sakimori_store::ReportRecord>),
+        RouteSpec::new(Method::PATCH, "/api/v1/reports/{id}", SubmitReport, "reports", "Update: a JSON object of the fields to change; a new version", reports::update)
+            .body(JSON, schema_ref::<sakimori_core::report::ReportFields>)
+            .returns(schema_ref::<sakimori_store::ReportRecord>),
+        RouteSpec::new(Method::POST, "/api/v1/reports/{id}/ack", HandleReports, "reports", "Acknowledge as a recipient", reports::acknowledge)
+            .returns(schema_ref::<sakimori_store::ReportRecord>),
+        RouteSpec::new(Method::POST, "/api/v1/reports/{id}/comments", HandleReports, "reports", "Comment as a recipient or the reporter", reports::comment)
+            .body(JSON, schema_ref::<reports::CommentBody>),
+        RouteSpec::new(Method::GET, "/api/v1/reports/{id}/timeline", ReadReports, "reports", "Who changed, received, read and acknowledged what, and when", reports::timeline)
+            .returns(schema_list::<sakimori_store::TimelineEntry>),
+        RouteSpec::new(Method::POST, "/api/v1/reports/{id}/attachments", SubmitReport, "reports", "Attach a file (body: the bytes; Content-Type: its type)", reports::attach)
+            .query(&[("name", "file name")])
+            .body("application/octet-stream", schema_ref::<String>)
+            .returns(schema_ref::<sakimori_store::AttachmentInfo>),
+        RouteSpec::new(Method::GET, "/api/v1/reports/{id}/attachments", ReadReports, "reports", "Attachments of a report", reports::attachments)
+            .returns(schema_list::<sakimori_store::AttachmentInfo>),
+        RouteSpec::new(Method::GET, "/api/v1/attachments/{id}", ReadReports, "reports", "An attachment's content", reports::attachment),
+        RouteSpec::new(Method::GET, "/api/v1/reports/{id}/anonymised", CoordinateReports, "reports", "The sharing-ready derivative: victim removed, technique and observables kept", reports::anonymised)
+            .returns(schema_ref::<sakimori_core::report::AnonymisedReport>),
+        RouteSpec::new(Method::POST, "/api/v1/reports/{id}/severity", CoordinateReports, "reports", "Evaluate severity (provisional or final), with reasons and an NCISS-style score", reports::evaluate_severity)
+            .body(JSON, schema_ref::<reports::SeverityBody>)
+            .returns(schema_ref::<reports::SeverityAnswer>),
+        RouteSpec::new(Method::GET, "/api/v1/reports/{id}/severity", ReadReports, "reports", "Severity evaluations of a report", reports::severities)
+            .returns(schema_list::<sakimori_store::SeverityRecord>),
+        RouteSpec::new(Method::POST, "/api/v1/incidents", CoordinateReports, "reports", "Link reports into an incident (new, or an existing one)", reports::link)
+            .body(JSON, schema_ref::<reports::LinkBody>)
+            .returns(schema_ref::<reports::IncidentView>),
+        RouteSpec::new(Method::GET, "/api/v1/incidents/{id}", CoordinateReports, "reports", "An incident and its reports", reports::incident)
+            .returns(schema_ref::<reports::IncidentView>),
+        RouteSpec::new(Method::POST, "/api/v1/reports/{id}/unlink", CoordinateReports, "reports", "Split a report out of its incident", reports::unlink)
+            .returns(schema_ref::<sakimori_store::ReportRecord>),
+        RouteSpec::new(Method::GET, "/api/v1/modes", Authenticated, "reports", "The operating mode per scope (national or sector)", reports::modes)
+            .returns(schema_list::<sakimori_store::ModeState>),
+        RouteSpec::new(Method::PUT, "/api/v1/modes/{scope}", CoordinateReports, "reports", "Switch the mode of `national` or a sector (large-scale outage mode)", reports::set_mode)
+            .body(JSON, schema_ref::<reports::ModeBody>)
+            .returns(schema_ref::<sakimori_store::ModeState>),
+        RouteSpec::new(Method::PUT, "/api/v1/organisations/{id}/webhook", EditOrgContacts, "registry", "Set the organisation's notification webhook (HMAC-signed)", reports::set_webhook)
+            .body(JSON, schema_ref::<reports::WebhookBody>),
+        RouteSpec::new(Method::GET, "/api/v1/notifications", ReadAudit, "audit", "The delivery log of e-mails and webhooks", reports::notifications)
+            .returns(schema_list::<sakimori_store::OutboxItem>),
     ]
 }
