@@ -26,6 +26,22 @@ pub struct FileConfig {
     pub database: DatabaseSection,
     #[serde(default)]
     pub log: LogSection,
+    #[serde(default)]
+    pub reports: ReportsSection,
+    /// Overrides of the severity thresholds (docs/severity.md).
+    #[serde(default)]
+    pub severity: Option<sakimori_core::severity::SeverityRules>,
+    #[serde(default)]
+    pub notify: Option<sakimori_notify::NotifyConfig>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportsSection {
+    /// A routing rules file replacing data/routing/default.yaml.
+    pub routing: Option<Spanned<String>>,
+    /// The largest attachment accepted, in bytes (default 10 MiB).
+    pub attachment_max_bytes: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -55,6 +71,10 @@ pub struct Config {
     pub database_url: String,
     pub log_level: String,
     pub log_json: bool,
+    pub routing_file: Option<PathBuf>,
+    pub attachment_max_bytes: usize,
+    pub severity: sakimori_core::severity::SeverityRules,
+    pub notify: sakimori_notify::NotifyConfig,
 }
 
 /// A configuration problem with its place.
@@ -140,6 +160,28 @@ pub fn parse_file(name: &str, text: &str) -> Result<FileConfig, Vec<ConfigError>
             bad(v, "log.format", "expected text or json".into());
         }
     }
+    if let Some(rules) = &cfg.severity {
+        if let Err(problems) = rules.validate() {
+            for p in problems {
+                errors.push(ConfigError {
+                    file: name.to_owned(),
+                    line: None,
+                    key: Some("severity".into()),
+                    message: p,
+                });
+            }
+        }
+    }
+    if let Some(v) = &cfg.reports.routing {
+        if v.get_ref().trim().is_empty() {
+            errors.push(ConfigError {
+                file: name.to_owned(),
+                line: Some(line_of(text, v.span().start)),
+                key: Some("reports.routing".into()),
+                message: "empty path".into(),
+            });
+        }
+    }
     if errors.is_empty() {
         Ok(cfg)
     } else {
@@ -202,6 +244,23 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
         log_json: env("SAKIMORI_LOG_FORMAT")
             .or_else(|| file.log.format.as_ref().map(|v| v.get_ref().clone()))
             .is_some_and(|f| f == "json"),
+        routing_file: file
+            .reports
+            .routing
+            .as_ref()
+            .map(|v| PathBuf::from(v.get_ref())),
+        attachment_max_bytes: file
+            .reports
+            .attachment_max_bytes
+            .unwrap_or(10 * 1024 * 1024),
+        severity: file.severity.clone().unwrap_or_default(),
+        notify: {
+            let mut n = file.notify.clone().unwrap_or_default();
+            if let Some(url) = env("SAKIMORI_SMTP_URL") {
+                n.smtp_url = Some(url);
+            }
+            n
+        },
     })
 }
 

@@ -18,6 +18,7 @@ Examples:
   sakimori user add --username tanaka --org kanto-power --role operator
   sakimori token create --org nisc --role coordinator --json
   sakimori audit verify
+  SAKIMORI_TOKEN=skm_... sakimori report submit --summary 'Ransom note on file server' --service-affected no
 Docs: README.md and docs/ (日本語: docs/ja/)";
 
 /// Sakimori (防人): an open platform for national cyber defence.
@@ -62,6 +63,8 @@ enum Command {
     /// The constituency registry: import, export, whois, list
     #[command(subcommand)]
     Registry(cmd::registry::RegistryCommand),
+    /// Incident reports (情報連絡) through a running server: submit, update, ack, show, list, link, severity, stats
+    Report(cmd::report::ReportArgs),
     /// Users: add, list, disable, set a password
     #[command(subcommand)]
     User(cmd::user::UserCommand),
@@ -92,6 +95,7 @@ fn main() -> std::process::ExitCode {
             Command::Config(c) => cmd::config::run(&g, c).await,
             Command::Registry(c) => cmd::registry::run(&g, c).await,
             Command::User(c) => cmd::user::run(&g, c).await,
+            Command::Report(a) => cmd::report::run(&g, a).await,
             Command::Token(c) => cmd::token::run(&g, c).await,
             Command::Audit(c) => cmd::audit::run(&g, c).await,
             Command::Bench(c) => bench::run(&g, c).await,

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod config;
 pub mod db;
 pub mod registry;
+pub mod report;
 pub mod serve;
 pub mod token;
 pub mod user;

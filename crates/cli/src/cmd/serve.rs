@@ -39,7 +39,11 @@ pub async fn run(g: &Global, a: ServeArgs) -> anyhow::Result<ExitCode> {
         None if g.json => println!("{}", serde_json::json!({"url": url})),
         None => println!("Sakimori is running at {url}"),
     }
-    let state = sakimori_server::AppState::new(store);
+    let settings = settings(&cfg)?;
+    let notifier = sakimori_notify::Notifier::new(store.clone(), cfg.notify.clone())
+        .map_err(|e| anyhow::anyhow!(e))?;
+    tokio::spawn(notifier.run(std::time::Duration::from_secs(1)));
+    let state = sakimori_server::AppState::with_settings(store, settings);
     sakimori_server::serve(listener, state, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
@@ -78,4 +82,23 @@ async fn shutdown_signal() {
     };
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutting down");
+}
+
+/// The report settings from configuration: routing rules (shipped default or a
+/// file), severity thresholds, attachment limit.
+pub fn settings(cfg: &config::Config) -> anyhow::Result<sakimori_server::Settings> {
+    let mut s = sakimori_server::Settings::default();
+    if let Some(path) = &cfg.routing_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("reports.routing {}: {e}", path.display()))?;
+        let rules: sakimori_core::routing::RoutingRules = serde_norway::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        rules
+            .check()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        s.routing = rules;
+    }
+    s.severity = cfg.severity.clone();
+    s.attachment_max_bytes = cfg.attachment_max_bytes;
+    Ok(s)
 }
