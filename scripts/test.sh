@@ -45,7 +45,8 @@ step "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 step "cargo test (backends: $SAKIMORI_TEST_BACKENDS)"
-cargo test --workspace
+mkdir -p target
+cargo test --workspace 2>&1 | tee target/test-output.txt
 
 # Standards' own tools, from a small Python venv this script creates.
 step "Python tools (.venv)"
@@ -58,3 +59,7 @@ step "OpenAPI document against openapi-spec-validator"
 mkdir -p target
 cargo run --quiet -p sakimori -- openapi > target/openapi.json
 .venv/bin/openapi-spec-validator target/openapi.json
+
+# One closing line with the totals of every test binary above.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "\ntests: %d passed, %d failed\n", p, f }' target/test-output.txt

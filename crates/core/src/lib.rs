@@ -13,6 +13,7 @@ pub mod registry;
 pub mod report;
 pub mod routing;
 pub mod severity;
+pub mod stats;
 
 pub use identity::{Actor, Role};
 pub use policy::Permission;

@@ -750,3 +750,64 @@ async fn attachments_are_limited_and_hashed() {
     let resp = up(vec![0u8; 11 * 1024 * 1024]).await.unwrap();
     assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[tokio::test]
+async fn statistics_count_reports_of_the_fiscal_year_but_never_drills() {
+    each_backend(|TestDb { store, backend, .. }| async move {
+        let w = world(store).await;
+        // FY2025: Q1 (May), Q3 (December) and Q4 (March, Japan time); a drill; FY2024.
+        let cases = [
+            ("2025-05-10T03:00:00Z", "availability", false),
+            ("2025-12-01T03:00:00Z", "malware-infection", false),
+            ("2026-03-31T14:59:00Z", "availability", false),
+            ("2025-06-01T00:00:00Z", "intrusion", true),
+            ("2025-03-31T15:30:00Z", "near-miss", false),
+        ];
+        for (t, class, drill) in cases {
+            let mut b = minimal("stat");
+            b["detected_at"] = json!(t);
+            b["event_class"] = json!(class);
+            b["causes"] = json!(["ddos", "unknown"]);
+            let uri = if drill {
+                "/api/v1/reports?drill=true"
+            } else {
+                "/api/v1/reports"
+            };
+            let (status, r) = w.call("op", Method::POST, uri, Some(b), &[]).await;
+            assert_eq!(status, StatusCode::CREATED, "{r}");
+        }
+        let (status, st) = w
+            .call("nisc", Method::GET, "/api/v1/statistics?fy=2025", None, &[])
+            .await;
+        assert_eq!(status, StatusCode::OK, "{st}");
+        assert_eq!(
+            st["reports_in"],
+            json!({"q1": 2, "q2": 0, "q3": 1, "q4": 1, "total": 4}),
+            "{backend:?}: the drill is not counted; 31 March 15:30 UTC is 1 April in Japan"
+        );
+        let events = &st["events"]["total"];
+        assert_eq!(events["total"], 4);
+        let (status, _) = w
+            .call("op", Method::GET, "/api/v1/statistics?fy=2025", None, &[])
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "operators do not read national statistics"
+        );
+        let (status, e) = w
+            .call(
+                "nisc",
+                Method::GET,
+                "/api/v1/statistics?fy=2025&format=pdf",
+                None,
+                &[],
+            )
+            .await;
+        assert_eq!(
+            (status, e["error"]["field"].clone()),
+            (StatusCode::UNPROCESSABLE_ENTITY, json!("format"))
+        );
+    })
+    .await;
+}

@@ -17,7 +17,7 @@ pub use identity::{NewUser, TokenInfo, User};
 pub use outbox::OutboxItem;
 pub use registry::{ContactRecord, Flag, ImportReport, OrgFilter};
 pub use reports::{
-    AttachmentInfo, ModeState, RecipientState, ReportRecord, SeverityRecord, StatRow, TimelineEntry,
+    AttachmentInfo, ModeState, RecipientState, ReportRecord, SeverityRecord, TimelineEntry,
 };
 
 use sakimori_core::audit::{digest, AuditEntry, GENESIS};

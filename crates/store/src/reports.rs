@@ -7,6 +7,7 @@ use sakimori_core::registry::OrgKind;
 use sakimori_core::report::{fiscal_quarter, FieldError, ReportFields, ReportStatus};
 use sakimori_core::routing::{Context, Mode, Recipient, RoutingRules};
 use sakimori_core::severity::{Evaluation, SeverityInputs};
+use sakimori_core::stats::StatInput;
 use sakimori_core::Actor;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -113,16 +114,6 @@ pub struct ModeState {
     pub mode: String,
     pub since: String,
     pub by_user: String,
-}
-
-/// What the statistics count: one row per (non-drill) report.
-#[derive(Debug, Clone)]
-pub struct StatRow {
-    pub fiscal_year: i32,
-    pub quarter: u8,
-    pub sector: Option<String>,
-    pub reporter_kind: OrgKind,
-    pub fields: ReportFields,
 }
 
 fn field_error(e: FieldError) -> StoreError {
@@ -941,7 +932,7 @@ impl Store {
     }
 
     /// Every non-drill report of a fiscal year (all years when `None`), for statistics.
-    pub async fn stat_rows(&self, fiscal_year: Option<i32>) -> Result<Vec<StatRow>> {
+    pub async fn stat_rows(&self, fiscal_year: Option<i32>) -> Result<Vec<StatInput>> {
         let rows: Vec<(i64, i64, Option<String>, String, String)> = sqlx::query_as(
             "SELECT r.fiscal_year, r.fiscal_quarter, r.sector_id, o.kind, r.fields FROM reports r \
              JOIN organisations o ON o.id = r.reporter_org WHERE r.drill = 0 AND ($1 IS NULL OR r.fiscal_year = $1) \
@@ -952,7 +943,7 @@ impl Store {
         .await?;
         rows.into_iter()
             .map(|(fy, q, sector, kind, fields)| {
-                Ok(StatRow {
+                Ok(StatInput {
                     fiscal_year: fy as i32,
                     quarter: q as u8,
                     sector,

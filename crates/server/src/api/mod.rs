@@ -204,6 +204,9 @@ pub fn routes() -> Vec<RouteSpec> {
             .returns(schema_ref::<sakimori_store::ModeState>),
         RouteSpec::new(Method::PUT, "/api/v1/organisations/{id}/webhook", EditOrgContacts, "registry", "Set the organisation's notification webhook (HMAC-signed)", reports::set_webhook)
             .body(JSON, schema_ref::<reports::WebhookBody>),
+        RouteSpec::new(Method::GET, "/api/v1/statistics", ReadStatistics, "reports", "Fiscal-year statistics of reports in the official layout (drills excluded)", reports::statistics)
+            .query(&[("fy", "fiscal year, e.g. 2023 (default: current)"), ("format", "json (default), csv, html, svg, trend-svg"), ("lang", "en (default) or ja")])
+            .returns(schema_ref::<sakimori_core::stats::Statistics>),
         RouteSpec::new(Method::GET, "/api/v1/notifications", ReadAudit, "audit", "The delivery log of e-mails and webhooks", reports::notifications)
             .returns(schema_list::<sakimori_store::OutboxItem>),
     ]

@@ -440,3 +440,59 @@ pub async fn notifications(
 ) -> ApiResult<Json<Vec<sakimori_store::OutboxItem>>> {
     Ok(Json(s.store.notifications(500).await?))
 }
+
+#[derive(Deserialize)]
+pub struct StatsQuery {
+    /// Fiscal year (April-March); default: the current one.
+    fy: Option<i32>,
+    /// json (default), csv, html, svg, or trend-svg (all years).
+    format: Option<String>,
+    /// en (default) or ja.
+    lang: Option<String>,
+}
+
+pub async fn statistics(
+    State(s): State<AppState>,
+    Query(q): Query<StatsQuery>,
+) -> ApiResult<axum::response::Response> {
+    use sakimori_core::stats::{self, Lang};
+    let lang: Lang = match q.lang.as_deref() {
+        Some(l) => l.parse().map_err(|e| ApiError::invalid("lang", e))?,
+        None => Lang::En,
+    };
+    let fy =
+        q.fy.unwrap_or_else(|| sakimori_core::report::fiscal_quarter(chrono::Utc::now()).0);
+    let sectors = s.store.sectors().await?;
+    let compute = |rows: &[stats::StatInput], fy: i32| {
+        let mut st = stats::compute(rows, fy, [0; 4]);
+        st.name_sectors(&sectors);
+        st
+    };
+    let format = q.format.as_deref().unwrap_or("json");
+    let (ct, body) = match format {
+        "trend-svg" => {
+            let rows = s.store.stat_rows(None).await?;
+            let mut years: Vec<i32> = rows.iter().map(|r| r.fiscal_year).collect();
+            years.sort();
+            years.dedup();
+            let all: Vec<_> = years.iter().map(|y| compute(&rows, *y)).collect();
+            ("image/svg+xml", stats::trend_svg(&all, lang))
+        }
+        _ => {
+            let st = compute(&s.store.stat_rows(Some(fy)).await?, fy);
+            match format {
+                "json" => return Ok(Json(st).into_response()),
+                "csv" => ("text/csv; charset=utf-8", stats::to_csv(&st, lang)),
+                "html" => ("text/html; charset=utf-8", stats::to_html(&st, lang)),
+                "svg" => ("image/svg+xml", stats::to_svg(&st, lang)),
+                other => {
+                    return Err(ApiError::invalid(
+                        "format",
+                        format!("unknown format {other:?}: json, csv, html, svg or trend-svg"),
+                    ))
+                }
+            }
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, ct)], body).into_response())
+}
