@@ -48,6 +48,7 @@ pub struct Global {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 enum Command {
     /// Run the HTTP server (API, metrics)
     #[command(

@@ -31,6 +31,7 @@ pub struct ReportArgs {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum ReportCommand {
     /// Submit a report once: it goes to every recipient the routing names
     #[command(
