@@ -374,3 +374,133 @@ async fn serve_demo_answers_and_accepted_writes_survive_kill_9() {
         child.wait().unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_report_from_the_command_line_reaches_every_recipient_and_survives_kill_9() {
+    for i in installs().await {
+        let (mut child, url, v) = serve(&i, &["--demo"]);
+        let users = v["users"].as_array().unwrap().clone();
+        let token = |role: &str| {
+            users.iter().find(|u| u["role"] == role).unwrap()["token"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        let as_role = |role: &str, args: &[&str]| {
+            let mut a = vec!["report"];
+            a.extend_from_slice(args);
+            a.push("--json");
+            let out = i
+                .cmd(&a)
+                .env("SAKIMORI_SERVER", &url)
+                .env("SAKIMORI_TOKEN", token(role))
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "[{}] {role} {args:?}: {}",
+                i.name,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            serde_json::from_slice::<Value>(&out.stdout).unwrap()
+        };
+        let r = as_role(
+            "operator",
+            &[
+                "submit",
+                "--summary",
+                "Ransom note on file server",
+                "--service-affected",
+                "no",
+                "--idempotency-key",
+                "cli-1",
+            ],
+        );
+        let number = r["number"].to_string();
+        let orgs: Vec<&str> = r["recipients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["org_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            orgs,
+            vec!["meti", "nisc", "ceptoar-electricity"],
+            "[{}]",
+            i.name
+        );
+        // A retry with the same key is the same report.
+        let again = as_role(
+            "operator",
+            &[
+                "submit",
+                "--summary",
+                "Ransom note on file server",
+                "--service-affected",
+                "no",
+                "--idempotency-key",
+                "cli-1",
+            ],
+        );
+        assert_eq!(again["id"], r["id"]);
+
+        for role in ["ministry", "hub", "coordinator"] {
+            as_role(role, &["ack", &number]);
+        }
+        let shown = as_role("operator", &["show", &number]);
+        assert!(
+            shown["report"]["recipients"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|x| x["acknowledged_at"].is_string()),
+            "{shown}"
+        );
+        assert_eq!(shown["report"]["fields"]["status"], "acknowledged");
+
+        // A missing mandatory field is refused, naming it.
+        let out = i
+            .cmd(&["report", "submit", "--summary", "no flag"])
+            .env("SAKIMORI_SERVER", &url)
+            .env("SAKIMORI_TOKEN", token("operator"))
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("service_affected"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+
+        child.kill().unwrap(); // SIGKILL right after the acknowledgements were answered
+        child.wait().unwrap();
+        let (mut child, url, _) = serve(&i, &["--demo"]);
+        let t = i.json(&[
+            "token",
+            "create",
+            "--org",
+            "kanto-power",
+            "--role",
+            "operator",
+        ]);
+        let out = i
+            .cmd(&["report", "show", &number, "--json"])
+            .env("SAKIMORI_SERVER", &url)
+            .env("SAKIMORI_TOKEN", t["token"].as_str().unwrap())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "[{}] the report survived kill -9",
+            i.name
+        );
+        let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(shown["report"]["recipients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["acknowledged_at"].is_string()));
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}

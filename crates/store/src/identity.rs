@@ -354,20 +354,34 @@ impl Store {
         if !secret.starts_with(TOKEN_PREFIX) {
             return Ok(None);
         }
-        let row: Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT user_id, expires_at, revoked_at FROM tokens WHERE token_hash = $1",
+        // One query per request: the token and its user together.
+        let row: Option<(
+            Option<String>,
+            Option<String>,
+            String,
+            String,
+            String,
+            String,
+            i64,
+        )> = sqlx::query_as(
+            "SELECT t.expires_at, t.revoked_at, u.id, u.username, u.org_id, u.roles, u.disabled \
+             FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
         )
         .bind(hash_token(secret))
         .fetch_optional(&self.pool)
         .await?;
-        let Some((user_id, expires, revoked)) = row else {
+        let Some((expires, revoked, user_id, username, org, roles, disabled)) = row else {
             return Ok(None);
         };
-        if revoked.is_some() || expires.is_some_and(|e| e <= now()) {
+        if revoked.is_some() || expires.is_some_and(|e| e <= now()) || disabled != 0 {
             return Ok(None);
         }
-        let user = self.user(&user_id).await?;
-        Ok((!user.disabled).then(|| actor_of(&user)))
+        Ok(Some(Actor {
+            user_id,
+            username,
+            org,
+            roles: parse_roles(&roles).unwrap_or_default(),
+        }))
     }
 }
 

@@ -80,6 +80,8 @@ pub struct Store {
     /// Serialises writers inside this process; PostgreSQL writers in other
     /// processes are serialised by an advisory lock (see [`Store::write`]).
     write_lock: tokio::sync::Mutex<()>,
+    /// Report submissions waiting to be committed together (group commit).
+    pending_submissions: std::sync::Mutex<Vec<reports::SubmitJob>>,
 }
 
 /// The database URL of the embedded default inside a data directory.
@@ -153,6 +155,7 @@ impl Store {
             pool,
             backend,
             write_lock: tokio::sync::Mutex::new(()),
+            pending_submissions: std::sync::Mutex::new(Vec::new()),
         })
     }
 

@@ -32,6 +32,117 @@ pub struct ReportRecord {
     pub recipients: Vec<RecipientState>,
 }
 
+/// A prepared submission waiting for the writer lock.
+pub(crate) struct SubmitJob {
+    actor: Actor,
+    fields: ReportFields,
+    key: Option<String>,
+    drill: bool,
+    ctx: Context,
+    recipients: Vec<Recipient>,
+    targets: Vec<Targets>,
+    answer: tokio::sync::oneshot::Sender<std::result::Result<Submitted, String>>,
+}
+
+pub(crate) enum Submitted {
+    New(ReportRecord),
+    /// The idempotency key was already used: the id of the first report.
+    Existing(String),
+}
+
+/// Write one submission inside the writer's transaction.
+async fn write_submission(w: &mut Write<'_>, job: &SubmitJob) -> Result<Submitted> {
+    let (actor, fields) = (&job.actor, &job.fields);
+    if let Some(key) = &job.key {
+        // Checked again under the writer lock: a concurrent retry may have won.
+        let id: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM reports WHERE reporter_org = $1 AND idempotency_key = $2",
+        )
+        .bind(&actor.org)
+        .bind(key)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+        if let Some(id) = id {
+            return Ok(Submitted::Existing(id));
+        }
+    }
+    let number: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) + 1 FROM reports")
+        .fetch_one(&mut *w.tx)
+        .await?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let t = now();
+    let (fy, q) = fiscal_quarter(fields.detected_at);
+    sqlx::query(
+        "INSERT INTO reports (id, number, reporter_org, reporter_user, idempotency_key, version, status, \
+         summary, detected_at, fiscal_year, fiscal_quarter, sector_id, mode, drill, fields, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+    )
+    .bind(&id)
+    .bind(number)
+    .bind(&actor.org)
+    .bind(&actor.username)
+    .bind(job.key.as_deref())
+    .bind(fields.status.as_str())
+    .bind(&fields.summary)
+    .bind(fields.detected_at.to_rfc3339())
+    .bind(fy as i64)
+    .bind(q as i64)
+    .bind(&job.ctx.sector)
+    .bind(job.ctx.mode.as_str())
+    .bind(job.drill as i64)
+    .bind(json(fields))
+    .bind(&t)
+    .execute(&mut *w.tx)
+    .await?;
+    insert_version(w, &id, 1, actor, &["created".to_owned()], fields).await?;
+    insert_recipients(w, &id, &job.recipients, &t).await?;
+    let mut outbox = Vec::new();
+    for (r, target) in job.recipients.iter().zip(&job.targets) {
+        let payload = serde_json::json!({
+            "event": "report.submitted", "report_id": id, "number": number, "drill": job.drill,
+            "reporter": actor.org, "summary": fields.summary, "urgency": r.urgency, "priority": r.priority,
+        });
+        outbox.extend(target.messages(&format!("report {number}"), &payload));
+    }
+    insert_outbox(w, &outbox, &t).await?;
+    w.audit(
+        actor,
+        "report.submit",
+        "report",
+        &id,
+        None,
+        Some(&serde_json::to_value(fields).expect("json")),
+    )
+    .await?;
+    Ok(Submitted::New(ReportRecord {
+        id,
+        number,
+        reporter_org: actor.org.clone(),
+        reporter_user: actor.username.clone(),
+        version: 1,
+        mode: job.ctx.mode.as_str().to_owned(),
+        drill: job.drill,
+        incident_id: None,
+        fields: fields.clone(),
+        created_at: t.clone(),
+        updated_at: t.clone(),
+        recipients: job
+            .recipients
+            .iter()
+            .map(|r| RecipientState {
+                org_id: r.organisation.clone(),
+                priority: r.priority as i64,
+                urgency: r.urgency.as_str().to_owned(),
+                rule: r.rule.clone(),
+                delivered_at: t.clone(),
+                read_at: None,
+                acknowledged_at: None,
+                acknowledged_by: None,
+            })
+            .collect(),
+    }))
+}
+
 /// Delivered, read, acknowledged: per recipient.
 #[derive(Debug, Clone, Serialize, FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -150,29 +261,46 @@ impl ReportRow {
 
 impl Store {
     /// The routing context of a reporting organisation, with the current mode.
+    /// Four small reads: this runs for every submission.
     pub async fn routing_context(&self, org: &str) -> Result<Context> {
         let o = self.organisation(org).await?;
-        let rel = self.relations(org).await?;
-        let centres: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM organisations WHERE kind = 'coordination-centre' ORDER BY id",
+        let sector_ministry: Option<String> = match &o.sector {
+            Some(s) => sqlx::query_scalar("SELECT ministry_id FROM sectors WHERE id = $1")
+                .bind(s)
+                .fetch_optional(&self.pool)
+                .await?
+                .flatten(),
+            None => None,
+        };
+        let hubs_and_centres: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, kind FROM organisations WHERE kind = 'coordination-centre' \
+             OR (kind = 'hub' AND sector_id = $1) ORDER BY id",
         )
+        .bind(o.sector.as_deref())
         .fetch_all(&self.pool)
         .await?;
+        let (centres, hubs): (Vec<_>, Vec<_>) = hubs_and_centres
+            .into_iter()
+            .partition(|(_, k)| k == "coordination-centre");
         let mode = self.mode_for(o.sector.as_deref()).await?;
         Ok(Context {
             reporter: o.id.clone(),
             reporter_kind: Some(o.kind),
             sector: o.sector.clone(),
-            supervising_ministry: rel.supervising_ministry,
+            supervising_ministry: o.ministry.clone().or(sector_ministry),
             parent: o.parent.clone(),
-            sector_hubs: rel.sector_hubs,
-            coordination_centres: centres,
+            sector_hubs: hubs.into_iter().map(|(id, _)| id).collect(),
+            coordination_centres: centres.into_iter().map(|(id, _)| id).collect(),
             mode,
         })
     }
 
     /// Submit a report once; it is delivered to every routed recipient in the same
     /// transaction. A repeated idempotency key returns the first report (`false`).
+    ///
+    /// Submissions that arrive while another one holds the writer lock are
+    /// committed together by whichever of them takes the lock next (group
+    /// commit): each is answered only after the transaction holding it committed.
     pub async fn submit_report(
         &self,
         actor: &Actor,
@@ -190,69 +318,69 @@ impl Store {
         }
         let ctx = self.routing_context(&actor.org).await?;
         let recipients = rules.route(fields, &ctx);
+        // Look the notification targets up before taking the writer lock.
+        let orgs: Vec<&str> = recipients.iter().map(|r| r.organisation.as_str()).collect();
+        let targets = self.notification_targets_of(&orgs).await?;
+        let (answer, done) = tokio::sync::oneshot::channel();
+        let job = SubmitJob {
+            actor: actor.clone(),
+            fields: fields.clone(),
+            key: idempotency_key.map(str::to_owned),
+            drill,
+            ctx,
+            recipients,
+            targets,
+            answer,
+        };
+        self.pending_submissions
+            .lock()
+            .expect("queue lock")
+            .push(job);
         let mut w = self.write().await?;
-        // Checked again under the writer lock: a concurrent retry may have won.
-        if let Some(key) = idempotency_key {
-            let id: Option<String> = sqlx::query_scalar(
-                "SELECT id FROM reports WHERE reporter_org = $1 AND idempotency_key = $2",
-            )
-            .bind(&actor.org)
-            .bind(key)
-            .fetch_optional(&mut *w.tx)
-            .await?;
-            if let Some(id) = id {
-                drop(w);
-                return Ok((self.report(&id).await?, false));
+        let jobs = std::mem::take(&mut *self.pending_submissions.lock().expect("queue lock"));
+        if jobs.is_empty() {
+            // Another submitter committed ours together with its own.
+            drop(w);
+        } else {
+            let mut results = Vec::with_capacity(jobs.len());
+            let mut failed = None;
+            for job in &jobs {
+                match write_submission(&mut w, job).await {
+                    Ok(r) => results.push(r),
+                    Err(e) => {
+                        failed = Some(e.to_string());
+                        break;
+                    }
+                }
+            }
+            let committed = match failed {
+                None => w.commit().await.map_err(|e| e.to_string()),
+                Some(e) => Err(e),
+            };
+            for (job, result) in jobs.into_iter().zip(
+                results
+                    .into_iter()
+                    .map(Some)
+                    .chain(std::iter::repeat_with(|| None)),
+            ) {
+                let answer = match (&committed, result) {
+                    (Ok(()), Some(r)) => Ok(r),
+                    (Err(e), _) => Err(e.clone()),
+                    (Ok(()), None) => Err("not written".to_owned()),
+                };
+                let _ = job.answer.send(answer);
             }
         }
-        let number: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) + 1 FROM reports")
-            .fetch_one(&mut *w.tx)
-            .await?;
-        let id = uuid::Uuid::new_v4().to_string();
-        let t = now();
-        let (fy, q) = fiscal_quarter(fields.detected_at);
-        sqlx::query(
-            "INSERT INTO reports (id, number, reporter_org, reporter_user, idempotency_key, version, status, \
-             summary, detected_at, fiscal_year, fiscal_quarter, sector_id, mode, drill, fields, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
-        )
-        .bind(&id)
-        .bind(number)
-        .bind(&actor.org)
-        .bind(&actor.username)
-        .bind(idempotency_key)
-        .bind(fields.status.as_str())
-        .bind(&fields.summary)
-        .bind(fields.detected_at.to_rfc3339())
-        .bind(fy as i64)
-        .bind(q as i64)
-        .bind(&ctx.sector)
-        .bind(ctx.mode.as_str())
-        .bind(drill as i64)
-        .bind(json(fields))
-        .bind(&t)
-        .execute(&mut *w.tx)
-        .await?;
-        insert_version(&mut w, &id, 1, actor, &["created".to_owned()], fields).await?;
-        for r in &recipients {
-            insert_recipient(&mut w, &id, r, &t).await?;
-            queue_notifications(&mut w, &r.organisation, &format!("report {number}"), &serde_json::json!({
-                "event": "report.submitted", "report_id": id, "number": number, "drill": drill,
-                "reporter": actor.org, "summary": fields.summary, "urgency": r.urgency, "priority": r.priority,
-            }))
-            .await?;
+        match done
+            .await
+            .map_err(|_| StoreError::Conflict("the submission was dropped".into()))?
+        {
+            Ok(Submitted::New(r)) => Ok((r, true)),
+            Ok(Submitted::Existing(id)) => Ok((self.report(&id).await?, false)),
+            Err(e) => Err(StoreError::Conflict(format!(
+                "the report was not stored: {e}"
+            ))),
         }
-        w.audit(
-            actor,
-            "report.submit",
-            "report",
-            &id,
-            None,
-            Some(&serde_json::to_value(fields).expect("json")),
-        )
-        .await?;
-        w.commit().await?;
-        Ok((self.report(&id).await?, true))
     }
 
     async fn report_by_key(&self, org: &str, key: &str) -> Result<Option<String>> {
@@ -365,7 +493,7 @@ impl Store {
             .write_fields(&mut w, &current, &fields, actor, &changed)
             .await?;
         for r in &current.recipients {
-            queue_notifications(&mut w, &r.org_id, &format!("report {} updated", current.number), &serde_json::json!({
+            queue_notifications(&mut w, self, &r.org_id, &format!("report {} updated", current.number), &serde_json::json!({
                 "event": "report.updated", "report_id": id, "number": current.number, "version": version, "changed": changed,
             }))
             .await?;
@@ -473,7 +601,7 @@ impl Store {
             self.write_fields(&mut w, &current, &fields, actor, &["status".to_owned()])
                 .await?;
         }
-        queue_notifications(&mut w, &current.reporter_org, &format!("report {} acknowledged", current.number), &serde_json::json!({
+        queue_notifications(&mut w, self, &current.reporter_org, &format!("report {} acknowledged", current.number), &serde_json::json!({
             "event": "report.acknowledged", "report_id": id, "number": current.number, "by": actor.org,
         }))
         .await?;
@@ -1017,58 +1145,153 @@ async fn insert_version(
     Ok(())
 }
 
-async fn insert_recipient(w: &mut Write<'_>, id: &str, r: &Recipient, at: &str) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO report_recipients (report_id, org_id, priority, urgency, rule, delivered_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(id)
-    .bind(&r.organisation)
-    .bind(r.priority as i64)
-    .bind(r.urgency.as_str())
-    .bind(&r.rule)
-    .bind(at)
-    .execute(&mut *w.tx)
-    .await?;
+async fn insert_recipients(
+    w: &mut Write<'_>,
+    id: &str,
+    recipients: &[Recipient],
+    at: &str,
+) -> Result<()> {
+    if recipients.is_empty() {
+        return Ok(());
+    }
+    // One statement for all recipients: fewer round trips inside the writer lock.
+    let mut sql = String::from(
+        "INSERT INTO report_recipients (report_id, org_id, priority, urgency, rule, delivered_at) VALUES ",
+    );
+    for i in 0..recipients.len() {
+        let b = i * 6;
+        sql.push_str(&format!(
+            "{}(${}, ${}, ${}, ${}, ${}, ${})",
+            if i > 0 { ", " } else { "" },
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5,
+            b + 6
+        ));
+    }
+    let mut q = sqlx::query(&sql);
+    for r in recipients {
+        q = q
+            .bind(id)
+            .bind(&r.organisation)
+            .bind(r.priority as i64)
+            .bind(r.urgency.as_str())
+            .bind(&r.rule)
+            .bind(at);
+    }
+    q.execute(&mut *w.tx).await?;
+    Ok(())
+}
+
+/// Where an organisation's notifications go: its primary contacts' e-mail
+/// addresses and, if it registered one, its webhook.
+pub(crate) struct Targets {
+    org: String,
+    emails: Vec<String>,
+    webhook: bool,
+}
+
+/// One row of the outbox: (channel, target, subject, payload).
+type OutboxRow = (&'static str, String, String, String);
+
+impl Targets {
+    fn messages(&self, subject: &str, payload: &serde_json::Value) -> Vec<OutboxRow> {
+        let body = json(payload);
+        self.emails
+            .iter()
+            .map(|e| ("email", e.clone()))
+            .chain(self.webhook.then(|| ("webhook", self.org.clone())))
+            .map(|(c, t)| (c, t, subject.to_owned(), body.clone()))
+            .collect()
+    }
+}
+
+impl Store {
+    /// Targets of several organisations in two queries, in the order given.
+    pub(crate) async fn notification_targets_of(&self, orgs: &[&str]) -> Result<Vec<Targets>> {
+        if orgs.is_empty() {
+            return Ok(vec![]);
+        }
+        let list = (1..=orgs.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT org_id, email FROM contacts WHERE deputy = 0 AND org_id IN ({list}) ORDER BY org_id, position"
+        );
+        let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+        for o in orgs {
+            q = q.bind(*o);
+        }
+        let emails = q.fetch_all(&self.pool).await?;
+        let sql = format!("SELECT org_id FROM org_webhooks WHERE org_id IN ({list})");
+        let mut q = sqlx::query_scalar::<_, String>(&sql);
+        for o in orgs {
+            q = q.bind(*o);
+        }
+        let hooks = q.fetch_all(&self.pool).await?;
+        Ok(orgs
+            .iter()
+            .map(|o| Targets {
+                org: (*o).to_owned(),
+                emails: emails
+                    .iter()
+                    .filter(|(org, _)| org == o)
+                    .map(|(_, e)| e.clone())
+                    .collect(),
+                webhook: hooks.iter().any(|h| h == o),
+            })
+            .collect())
+    }
+
+    pub(crate) async fn notification_targets(&self, org: &str) -> Result<Targets> {
+        let emails: Vec<String> = sqlx::query_scalar(
+            "SELECT email FROM contacts WHERE org_id = $1 AND deputy = 0 ORDER BY position",
+        )
+        .bind(org)
+        .fetch_all(&self.pool)
+        .await?;
+        let webhook: Option<String> =
+            sqlx::query_scalar("SELECT url FROM org_webhooks WHERE org_id = $1")
+                .bind(org)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(Targets {
+            org: org.to_owned(),
+            emails,
+            webhook: webhook.is_some(),
+        })
+    }
+}
+
+async fn insert_outbox(w: &mut Write<'_>, rows: &[OutboxRow], at: &str) -> Result<()> {
+    for (channel, target, subject, payload) in rows {
+        sqlx::query(
+            "INSERT INTO outbox (id, channel, target, subject, payload, created_at, next_attempt_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(*channel)
+        .bind(target)
+        .bind(subject)
+        .bind(payload)
+        .bind(at)
+        .execute(&mut *w.tx)
+        .await?;
+    }
     Ok(())
 }
 
 /// Queue an e-mail to each primary contact of `org` and a call of its webhook.
 pub(crate) async fn queue_notifications(
     w: &mut Write<'_>,
+    store: &Store,
     org: &str,
     subject: &str,
     payload: &serde_json::Value,
 ) -> Result<()> {
-    let emails: Vec<String> = sqlx::query_scalar(
-        "SELECT email FROM contacts WHERE org_id = $1 AND deputy = 0 ORDER BY position",
-    )
-    .bind(org)
-    .fetch_all(&mut *w.tx)
-    .await?;
-    let hook: Option<String> = sqlx::query_scalar("SELECT url FROM org_webhooks WHERE org_id = $1")
-        .bind(org)
-        .fetch_optional(&mut *w.tx)
-        .await?;
-    let t = now();
-    let body = json(payload);
-    let targets = emails
-        .into_iter()
-        .map(|e| ("email", e))
-        .chain(hook.map(|_| ("webhook", org.to_owned())));
-    for (channel, target) in targets {
-        sqlx::query(
-            "INSERT INTO outbox (id, channel, target, subject, payload, created_at, next_attempt_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6)",
-        )
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(channel)
-        .bind(&target)
-        .bind(subject)
-        .bind(&body)
-        .bind(&t)
-        .execute(&mut *w.tx)
-        .await?;
-    }
-    Ok(())
+    let targets = store.notification_targets(org).await?;
+    insert_outbox(w, &targets.messages(subject, payload), &now()).await
 }

@@ -262,3 +262,37 @@ async fn contacts_are_added_validated_and_verified() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn concurrent_submissions_commit_together_and_retries_store_once() {
+    each_backend(|TestDb { store, backend, .. }| async move {
+        seeded(&store).await;
+        let store = std::sync::Arc::new(store);
+        let rules: sakimori_core::routing::RoutingRules =
+            serde_norway::from_str(include_str!("../../../data/routing/default.yaml")).unwrap();
+        let actor = Actor { user_id: "u".into(), username: "op".into(), org: "kanto-power".into(), roles: vec![Role::Operator] };
+        let fields: sakimori_core::report::ReportFields = serde_json::from_value(serde_json::json!({
+            "summary": "Concurrent", "detected_at": "2026-11-20T01:00:00Z", "service_affected": false, "status": "reported"
+        }))
+        .unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..40 {
+            let (store, rules, actor, fields) = (store.clone(), rules.clone(), actor.clone(), fields.clone());
+            tasks.push(tokio::spawn(async move {
+                // Half retry one key; half are distinct reports.
+                let key = if i % 2 == 0 { "same-key".to_owned() } else { format!("key-{i}") };
+                store.submit_report(&actor, &fields, Some(&key), &rules, false).await.unwrap()
+            }));
+        }
+        let mut ids = std::collections::HashSet::new();
+        for t in tasks {
+            ids.insert(t.await.unwrap().0.id);
+        }
+        assert_eq!(ids.len(), 21, "{backend:?}: 20 distinct + 1 retried");
+        assert_eq!(store.reports_for(None, 1000).await.unwrap().len(), 21);
+        let numbers: std::collections::HashSet<i64> = store.reports_for(None, 1000).await.unwrap().iter().map(|r| r.number).collect();
+        assert_eq!(numbers.len(), 21, "numbers are unique");
+        assert!(store.verify_audit().await.unwrap().is_ok(), "the audit chain stays linear");
+    })
+    .await;
+}
