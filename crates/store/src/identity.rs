@@ -355,15 +355,7 @@ impl Store {
             return Ok(None);
         }
         // One query per request: the token and its user together.
-        let row: Option<(
-            Option<String>,
-            Option<String>,
-            String,
-            String,
-            String,
-            String,
-            i64,
-        )> = sqlx::query_as(
+        let row: Option<TokenUserRow> = sqlx::query_as(
             "SELECT t.expires_at, t.revoked_at, u.id, u.username, u.org_id, u.roles, u.disabled \
              FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
         )
@@ -384,6 +376,17 @@ impl Store {
         }))
     }
 }
+
+/// expires_at, revoked_at, user id, username, organisation, roles, disabled.
+type TokenUserRow = (
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    i64,
+);
 
 pub(crate) fn actor_of(user: &User) -> Actor {
     Actor {

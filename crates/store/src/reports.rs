@@ -45,7 +45,7 @@ pub(crate) struct SubmitJob {
 }
 
 pub(crate) enum Submitted {
-    New(ReportRecord),
+    New(Box<ReportRecord>),
     /// The idempotency key was already used: the id of the first report.
     Existing(String),
 }
@@ -114,7 +114,7 @@ async fn write_submission(w: &mut Write<'_>, job: &SubmitJob) -> Result<Submitte
         Some(&serde_json::to_value(fields).expect("json")),
     )
     .await?;
-    Ok(Submitted::New(ReportRecord {
+    Ok(Submitted::New(Box::new(ReportRecord {
         id,
         number,
         reporter_org: actor.org.clone(),
@@ -140,7 +140,7 @@ async fn write_submission(w: &mut Write<'_>, job: &SubmitJob) -> Result<Submitte
                 acknowledged_by: None,
             })
             .collect(),
-    }))
+    })))
 }
 
 /// Delivered, read, acknowledged: per recipient.
@@ -375,7 +375,7 @@ impl Store {
             .await
             .map_err(|_| StoreError::Conflict("the submission was dropped".into()))?
         {
-            Ok(Submitted::New(r)) => Ok((r, true)),
+            Ok(Submitted::New(r)) => Ok((*r, true)),
             Ok(Submitted::Existing(id)) => Ok((self.report(&id).await?, false)),
             Err(e) => Err(StoreError::Conflict(format!(
                 "the report was not stored: {e}"
