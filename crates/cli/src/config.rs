@@ -297,3 +297,19 @@ mod tests {
         assert!(parse_file("ok.toml", text).is_ok());
     }
 }
+
+#[cfg(test)]
+mod report_settings {
+    use super::*;
+
+    #[test]
+    fn reports_severity_and_notify_sections_are_checked() {
+        let text = "[reports]\nattachment_max_bytes = 1000\n[severity]\naffected_people = [{at_least = 1, level = 1}, {at_least = 500, level = 2}]\n[notify]\nsmtp_url = \"smtp://127.0.0.1:2525\"\nfrom = \"s@example.jp\"\n";
+        let cfg = parse_file("c.toml", text).unwrap();
+        assert_eq!(cfg.severity.unwrap().affected_people.len(), 2);
+        let bad = "[severity]\naffected_peple = []\n";
+        let errs = parse_file("c.toml", bad).unwrap_err();
+        assert!(errs[0].to_string().starts_with("c.toml:2:"), "{}", errs[0]);
+        assert!(errs[0].to_string().contains("affected_peple"));
+    }
+}
