@@ -1247,22 +1247,7 @@ impl Store {
     }
 
     pub(crate) async fn notification_targets(&self, org: &str) -> Result<Targets> {
-        let emails: Vec<String> = sqlx::query_scalar(
-            "SELECT email FROM contacts WHERE org_id = $1 AND deputy = 0 ORDER BY position",
-        )
-        .bind(org)
-        .fetch_all(&self.pool)
-        .await?;
-        let webhook: Option<String> =
-            sqlx::query_scalar("SELECT url FROM org_webhooks WHERE org_id = $1")
-                .bind(org)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(Targets {
-            org: org.to_owned(),
-            emails,
-            webhook: webhook.is_some(),
-        })
+        Ok(self.notification_targets_of(&[org]).await?.remove(0))
     }
 }
 
