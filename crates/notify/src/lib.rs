@@ -85,6 +85,15 @@ impl Notifier {
     pub async fn run_once(&self) -> Result<usize, sakimori_store::StoreError> {
         let due = self.store.due_notifications(100).await?;
         for item in &due {
+            if item.channel == "email" && self.smtp.is_none() {
+                self.store
+                    .record_skipped(
+                        &item.id,
+                        "not sent: no SMTP relay configured (notify.smtp_url)",
+                    )
+                    .await?;
+                continue;
+            }
             let result = self.send(item).await;
             if let Err(e) = &result {
                 tracing::warn!(id = %item.id, channel = %item.channel, target = %item.target, error = %e, "notification failed");

@@ -811,3 +811,39 @@ async fn statistics_count_reports_of_the_fiscal_year_but_never_drills() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn without_a_relay_emails_are_logged_as_not_sent_and_not_retried() {
+    let (db, _guard) = sakimori_store::testing::sqlite().await;
+    let w = world(db.store).await;
+    w.call(
+        "meti",
+        Method::POST,
+        "/api/v1/organisations/meti/contacts",
+        Some(json!({"role": "poc", "name": "Desk", "email": "desk@meti.example.jp"})),
+        &[],
+    )
+    .await;
+    w.call(
+        "op",
+        Method::POST,
+        "/api/v1/reports",
+        Some(minimal("No relay")),
+        &[],
+    )
+    .await;
+    let notifier =
+        sakimori_notify::Notifier::new(w.store.clone(), sakimori_notify::NotifyConfig::default())
+            .unwrap();
+    assert_eq!(notifier.run_once().await.unwrap(), 1);
+    assert_eq!(notifier.run_once().await.unwrap(), 0, "not retried");
+    let log = w.store.notifications(10).await.unwrap();
+    assert!(
+        log[0].sent_at.is_none()
+            && log[0]
+                .last_error
+                .as_deref()
+                .unwrap()
+                .contains("no SMTP relay")
+    );
+}

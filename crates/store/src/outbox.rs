@@ -22,6 +22,9 @@ pub struct OutboxItem {
     pub last_error: Option<String>,
 }
 
+/// Attempts before an item is given up.
+pub const MAX_ATTEMPTS: i64 = 10;
+
 const COLUMNS: &str = "id, channel, target, subject, payload, created_at, attempts, next_attempt_at, sent_at, last_error";
 
 impl Store {
@@ -29,10 +32,11 @@ impl Store {
     pub async fn due_notifications(&self, limit: i64) -> Result<Vec<OutboxItem>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
-             AND attempts < 10 ORDER BY created_at LIMIT $2"
+             AND attempts < $3 ORDER BY created_at LIMIT $2"
         ))
         .bind(now())
         .bind(limit)
+        .bind(MAX_ATTEMPTS)
         .fetch_all(&self.pool)
         .await?)
     }
@@ -74,6 +78,18 @@ impl Store {
                     .await?;
             }
         }
+        Ok(())
+    }
+
+    /// Give up on an item that cannot be sent as configured (e.g. no SMTP relay):
+    /// it stays in the log with the reason and is not retried.
+    pub async fn record_skipped(&self, id: &str, reason: &str) -> Result<()> {
+        sqlx::query("UPDATE outbox SET attempts = $1, last_error = $2 WHERE id = $3")
+            .bind(MAX_ATTEMPTS)
+            .bind(reason)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
