@@ -94,7 +94,7 @@ async fn write_submission(w: &mut Write<'_>, job: &SubmitJob) -> Result<Submitte
     .bind(&t)
     .execute(&mut *w.tx)
     .await?;
-    insert_version(w, &id, 1, actor, &["created".to_owned()], fields).await?;
+    insert_version(w, &id, 1, &t, actor, &["created".to_owned()], fields).await?;
     insert_recipients(w, &id, &job.recipients, &t).await?;
     let mut outbox = Vec::new();
     for (r, target) in job.recipients.iter().zip(&job.targets) {
@@ -531,7 +531,7 @@ impl Store {
         .bind(&current.id)
         .execute(&mut *w.tx)
         .await?;
-        insert_version(w, &current.id, version, actor, changed, fields).await?;
+        insert_version(w, &current.id, version, &now(), actor, changed, fields).await?;
         w.audit(
             actor,
             "report.update",
@@ -1125,6 +1125,7 @@ async fn insert_version(
     w: &mut Write<'_>,
     id: &str,
     version: i64,
+    at: &str,
     actor: &Actor,
     changed: &[String],
     fields: &ReportFields,
@@ -1135,7 +1136,7 @@ async fn insert_version(
     )
     .bind(id)
     .bind(version)
-    .bind(now())
+    .bind(at)
     .bind(&actor.username)
     .bind(&actor.org)
     .bind(json(&changed))
