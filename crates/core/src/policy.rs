@@ -13,6 +13,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Permission {
+    /// Anyone, without a token: signing in.
+    Public,
     /// Any authenticated caller, e.g. "who am I".
     Authenticated,
     /// Sectors, the organisation directory and communities.
@@ -47,6 +49,7 @@ pub enum Permission {
 
 impl Permission {
     pub const ALL: &'static [Permission] = &[
+        Permission::Public,
         Permission::Authenticated,
         Permission::ReadRegistry,
         Permission::Whois,
@@ -70,7 +73,7 @@ pub fn role_grants(role: Role, p: Permission) -> bool {
     use Permission::*;
     use Role::*;
     match p {
-        Authenticated | Whois => true,
+        Public | Authenticated | Whois => true,
         ReadRegistry | ReadOrgPrivate | EditOrgContacts | ExportRegistry | ManageOwnTokens => {
             role.is_human()
         }

@@ -39,9 +39,12 @@ pub fn document() -> OpenApi {
                     .trim_start_matches("/api/v1")
                     .replace(['/', '{', '}'], "_")
             )))
-            .tag(r.tag)
-            .security(SecurityRequirement::new("bearer", Vec::<String>::new()))
-            .security(SecurityRequirement::new("basic", Vec::<String>::new()));
+            .tag(r.tag);
+        if r.permission != sakimori_core::Permission::Public {
+            op = op
+                .security(SecurityRequirement::new("bearer", Vec::<String>::new()))
+                .security(SecurityRequirement::new("basic", Vec::<String>::new()));
+        }
         for segment in r.path.split('/') {
             if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
                 op = op.parameter(

@@ -255,6 +255,18 @@ impl Store {
         label: &str,
         expires_in_days: Option<u32>,
     ) -> Result<(TokenInfo, String)> {
+        let lifetime = expires_in_days.map(|d| chrono::Duration::days(d as i64));
+        self.create_token_inner(actor, user_id, label, lifetime)
+            .await
+    }
+
+    async fn create_token_inner(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        label: &str,
+        lifetime: Option<chrono::Duration>,
+    ) -> Result<(TokenInfo, String)> {
         let user = self.user(user_id).await?;
         if user.disabled {
             return Err(StoreError::invalid(
@@ -270,8 +282,8 @@ impl Store {
         );
         let id = uuid::Uuid::new_v4().to_string();
         let created = now();
-        let expires = expires_in_days.map(|d| {
-            (chrono::Utc::now() + chrono::Duration::days(d as i64))
+        let expires = lifetime.map(|d| {
+            (chrono::Utc::now() + d)
                 .format("%Y-%m-%dT%H:%M:%S%.6fZ")
                 .to_string()
         });
@@ -302,6 +314,17 @@ impl Store {
             revoked_at: None,
         };
         Ok((info, secret))
+    }
+
+    /// A session token after a password sign-in: 12 hours.
+    pub async fn create_session(&self, actor: &Actor) -> Result<(TokenInfo, String)> {
+        self.create_token_inner(
+            actor,
+            &actor.user_id,
+            "session",
+            Some(chrono::Duration::hours(12)),
+        )
+        .await
     }
 
     pub async fn token(&self, id: &str) -> Result<TokenInfo> {

@@ -152,3 +152,29 @@ pub async fn revoke_token(
     }
     Ok(Json(s.store.revoke_token(&actor, &id).await?))
 }
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    pub username: String,
+    pub password: String,
+}
+
+/// Exchange a password for a session token (12 hours). Failures say nothing about
+/// which part was wrong.
+pub async fn sign_in(State(s): State<AppState>, body: Bytes) -> ApiResult<Json<NewTokenAnswer>> {
+    let b: SignIn = parse_json(&body)?;
+    let actor = s
+        .store
+        .login(&b.username, &b.password)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                http::StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "wrong user name or password",
+            )
+        })?;
+    let (info, token) = s.store.create_session(&actor).await?;
+    Ok(Json(NewTokenAnswer { token, info }))
+}

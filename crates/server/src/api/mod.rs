@@ -91,6 +91,9 @@ impl RouteSpec {
 
     /// The handler wrapped in the permission check for this route.
     pub(crate) fn into_method_router(self, state: &AppState) -> MethodRouter<AppState> {
+        if self.permission == Permission::Public {
+            return self.handler;
+        }
         self.handler.route_layer(middleware::from_fn_with_state(
             (state.clone(), self.permission),
             auth::require,
@@ -105,6 +108,9 @@ pub fn routes() -> Vec<RouteSpec> {
     use sakimori_core::registry::{Community, Contact, Organisation, Sector};
     use Permission::*;
     vec![
+        RouteSpec::new(Method::POST, "/api/v1/session", Public, "identity", "Sign in with user name and password: a session token valid for 12 hours", identity::sign_in)
+            .body(JSON, schema_ref::<identity::SignIn>)
+            .returns(schema_ref::<identity::NewTokenAnswer>),
         RouteSpec::new(Method::GET, "/api/v1/me", Authenticated, "identity", "Who am I: user, organisation and roles", identity::me)
             .returns(schema_ref::<identity::Me>),
         RouteSpec::new(Method::GET, "/api/v1/sectors", ReadRegistry, "registry", "The critical-infrastructure sectors with sub-sectors and ministries", registry::sectors)
