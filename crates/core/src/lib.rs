@@ -14,6 +14,7 @@ pub mod report;
 pub mod routing;
 pub mod severity;
 pub mod stats;
+pub mod tlp;
 
 pub use identity::{Actor, Role};
 pub use policy::Permission;
