@@ -121,8 +121,8 @@ pub enum ReportCommand {
     Stats {
         #[arg(long)]
         fy: Option<i32>,
-        /// json, csv, html or svg
-        #[arg(long, default_value = "csv")]
+        /// json, csv, html, svg, or trend-svg (every fiscal year)
+        #[arg(long, default_value = "json")]
         format: String,
         /// en or ja
         #[arg(long, default_value = "en")]
