@@ -4,6 +4,7 @@
 //! identity model, the one access policy, the asset lookup index and the audit hash
 //! chain. Storage (`sakimori-store`) and HTTP (`sakimori-server`) build on it.
 
+pub mod advisory;
 pub mod audit;
 pub mod classification;
 pub mod identity;
