@@ -45,6 +45,10 @@ pub enum Permission {
     CoordinateReports,
     /// Read the fiscal-year statistics (aggregates only).
     ReadStatistics,
+    /// Write advisories: the centre to anyone, a ministry or hub to its own constituents.
+    WriteAdvisories,
+    /// Read, acknowledge and relay advisories received; decided per advisory as well.
+    ReceiveAdvisories,
 }
 
 impl Permission {
@@ -65,6 +69,8 @@ impl Permission {
         Permission::HandleReports,
         Permission::CoordinateReports,
         Permission::ReadStatistics,
+        Permission::WriteAdvisories,
+        Permission::ReceiveAdvisories,
     ];
 }
 
@@ -86,6 +92,8 @@ pub fn role_grants(role: Role, p: Permission) -> bool {
             role,
             Administrator | Coordinator | MinistryOfficer | HubSecretariat | Analyst
         ),
+        WriteAdvisories => matches!(role, Coordinator | MinistryOfficer | HubSecretariat),
+        ReceiveAdvisories => role.is_human(),
     }
 }
 
@@ -153,6 +161,22 @@ pub fn may_update_report(actor: &Actor, reporter: &str) -> bool {
 /// comments, the reporter, who answers questions).
 pub fn may_handle_report(actor: &Actor, recipients: &[String]) -> bool {
     allows(actor, Permission::HandleReports) && recipients.contains(&actor.org)
+}
+
+/// May the actor read an advisory? Its author organisation, the organisations it
+/// was delivered to (not those still waiting for a relay), and the coordinator.
+/// TLP:CLEAR advisories may be read by anyone signed in.
+pub fn may_view_advisory(
+    actor: &Actor,
+    author: &str,
+    tlp: crate::tlp::Tlp,
+    delivered_to: &[String],
+) -> bool {
+    allows(actor, Permission::ReceiveAdvisories)
+        && (tlp == crate::tlp::Tlp::Clear
+            || actor.has(Role::Coordinator)
+            || actor.org == author
+            || delivered_to.contains(&actor.org))
 }
 
 #[cfg(test)]
@@ -256,6 +280,18 @@ mod tests {
             }
             if a.roles == vec![Role::Sensor] {
                 prop_assert!(!may_view_report(&a, &reporter, &recipients));
+            }
+        }
+
+        /// An advisory marked above CLEAR never reaches an organisation it was not
+        /// delivered to, unless the actor is its author or the coordinator.
+        #[test]
+        fn advisories_stay_with_their_audience(a in actor(), author in org(), delivered in prop::collection::vec(org(), 0..3), tlp in prop::sample::select(crate::tlp::Tlp::ALL.to_vec())) {
+            if tlp != crate::tlp::Tlp::Clear && !a.has(Role::Coordinator) && a.org != author && !delivered.contains(&a.org) {
+                prop_assert!(!may_view_advisory(&a, &author, tlp, &delivered));
+            }
+            if a.roles == vec![Role::Sensor] {
+                prop_assert!(!may_view_advisory(&a, &author, tlp, &delivered));
             }
         }
 

@@ -35,6 +35,8 @@ pub struct Settings {
     pub severity: SeverityRules,
     /// The largest attachment accepted, in bytes.
     pub attachment_max_bytes: usize,
+    /// Whether ministries and hubs relay advisories at once or after review.
+    pub relay: sakimori_store::RelayPolicy,
 }
 
 /// The default routing rules shipped in `data/routing/default.yaml`.
@@ -46,6 +48,7 @@ impl Default for Settings {
             routing: serde_norway::from_str(DEFAULT_ROUTING).expect("shipped routing rules parse"),
             severity: SeverityRules::default(),
             attachment_max_bytes: 10 * 1024 * 1024,
+            relay: sakimori_store::RelayPolicy::default(),
         }
     }
 }

@@ -33,6 +33,8 @@ const PEOPLE: &[(Role, &str)] = &[
 ];
 /// A bank, supervised by the FSA: private to itself and the centre here.
 const TARGET: &str = "asagiri-bank";
+/// The body of NISC's AMBER advisory to the electricity sector.
+const ADVISORY_SECRET: &str = "Patch the VPN appliances by Friday WALK-4410";
 /// The summary of the operator's report: only its reporter, recipients and the centre see it.
 const REPORT_SECRET: &str = "Ransomware on billing server WALK-7731";
 
@@ -113,6 +115,22 @@ async fn world(store: Store) -> World {
         .attach(&actor, &report.id, "log.txt", "text/plain", b"log")
         .await
         .unwrap();
+    // An AMBER advisory of NISC to the electricity sector.
+    let nisc = Actor {
+        user_id: "n".into(),
+        username: "t-coordinator".into(),
+        org: "nisc".into(),
+        roles: vec![Role::Coordinator],
+    };
+    let fields: sakimori_core::advisory::AdvisoryFields = serde_json::from_value(json!({
+        "title": "VPN appliance campaign", "body": ADVISORY_SECRET, "tlp": "TLP:AMBER", "category": "alert",
+        "audience": {"sectors": ["electricity"]}
+    }))
+    .unwrap();
+    store
+        .create_advisory(&nisc, &fields, false, &Default::default())
+        .await
+        .unwrap();
     let store = Arc::new(store);
     World {
         app: app(AppState::new(store.clone())),
@@ -159,6 +177,15 @@ async fn instantiate(
         .find(|r| r.fields.summary == REPORT_SECRET)
         .unwrap();
     let attachment = w.store.attachments(&report.id).await.unwrap()[0].id.clone();
+    let advisory = w
+        .store
+        .advisories_for(None, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.fields.body == ADVISORY_SECRET)
+        .unwrap()
+        .id;
     let incident = match report.incident_id.clone() {
         Some(i) => i,
         None => w
@@ -183,6 +210,7 @@ async fn instantiate(
         .replace("/reports/{id}", &format!("/reports/{}", report.id))
         .replace("/attachments/{id}", &format!("/attachments/{attachment}"))
         .replace("/incidents/{id}", &format!("/incidents/{incident}"))
+        .replace("/advisories/{id}", &format!("/advisories/{advisory}"))
         .replace("/modes/{scope}", "/modes/electricity")
         .replace("{query}", "198.51.100.7");
     let uri = if uri.ends_with("/attachments") && *method == Method::POST {
@@ -200,6 +228,7 @@ async fn instantiate(
         (Method::POST, "/api/v1/reports/{id}/comments") => Some(("application/json", json!({"body": "walk"}).to_string())),
         (Method::POST, "/api/v1/reports/{id}/attachments") => Some(("text/plain", "walk".to_owned())),
         (Method::POST, "/api/v1/reports/{id}/severity") => Some(("application/json", json!({"kind": "provisional"}).to_string())),
+        (Method::POST, "/api/v1/advisories") => Some(("application/json", json!({"title": "walk", "body": "walk", "tlp": "TLP:GREEN", "category": "reference", "audience": {"sectors": ["electricity"]}}).to_string())),
         (Method::POST, "/api/v1/incidents") => Some(("application/json", json!({"reports": [report.id], "title": "walk"}).to_string())),
         (Method::PUT, "/api/v1/modes/{scope}") => Some(("application/json", json!({"mode": "normal"}).to_string())),
         (Method::PUT, _) => Some(("application/json", json!({"url": "https://hooks.example/x", "secret": "0123456789abcdef"}).to_string())),
@@ -211,6 +240,36 @@ async fn instantiate(
 /// Routes whose answer also depends on the caller's relation to the target.
 fn object_level(path: &str) -> bool {
     path.starts_with("/api/v1/organisations/{id}/") || path.starts_with("/api/v1/contacts/")
+}
+
+/// The expected answer on a route about NISC's AMBER advisory to the electricity
+/// sector: METI, the electricity CEPTOAR and the power company received it; the
+/// analyst of JPCERT/CC did not and does not learn that it exists.
+fn advisory_expectation(method: &Method, path: &str, role: Role) -> Option<StatusCode> {
+    if !path.starts_with("/api/v1/advisories/{id}") {
+        return None;
+    }
+    if role == Role::Analyst {
+        return Some(StatusCode::NOT_FOUND);
+    }
+    let received = matches!(
+        role,
+        Role::MinistryOfficer | Role::HubSecretariat | Role::Operator
+    );
+    let status = |yes: bool, no: StatusCode| Some(if yes { StatusCode::OK } else { no });
+    match (method.clone(), path) {
+        (Method::POST, "/api/v1/advisories/{id}/ack") => {
+            status(received, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        (Method::POST, "/api/v1/advisories/{id}/relay") => status(
+            matches!(role, Role::MinistryOfficer | Role::HubSecretariat),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (Method::GET, "/api/v1/advisories/{id}/status") => {
+            status(role == Role::Coordinator, StatusCode::FORBIDDEN)
+        }
+        _ => Some(StatusCode::OK),
+    }
 }
 
 /// The expected answer on a route about the operator's report, for a role that
@@ -298,6 +357,9 @@ async fn permission_walk_over_every_route_and_role() {
                 );
                 if !role_grants(*role, spec.permission) {
                     assert_eq!(status, StatusCode::FORBIDDEN, "{ctx}");
+                } else if let Some(expected) = advisory_expectation(&spec.method, spec.path, *role)
+                {
+                    assert_eq!(status, expected, "{ctx}");
                 } else if let Some(expected) = report_expectation(&spec.method, spec.path, *role) {
                     assert_eq!(status, expected, "{ctx}");
                 } else if object_level(spec.path) {
@@ -314,6 +376,7 @@ async fn permission_walk_over_every_route_and_role() {
                 }
                 if matches!(role, Role::Analyst | Role::Sensor) {
                     assert!(!text.contains(REPORT_SECRET), "{ctx}: leaks the report");
+                    assert!(!text.contains(ADVISORY_SECRET), "{ctx}: leaks the advisory");
                 }
                 if !matches!(role, Role::Administrator | Role::Coordinator) {
                     for p in &private {

@@ -6,6 +6,7 @@
 //! [`Store::write`], which serialises writers and appends to the hash-chained
 //! audit log in the same transaction as the change it records.
 
+mod advisories;
 mod audit;
 mod identity;
 mod outbox;
@@ -13,6 +14,7 @@ mod registry;
 mod reports;
 pub mod testing;
 
+pub use advisories::{tier_status, AdvisoryRecord, DeliveryState, RelayPolicy, TierStatus};
 pub use identity::{NewUser, TokenInfo, User};
 pub use outbox::OutboxItem;
 pub use registry::{ContactRecord, Flag, ImportReport, OrgFilter};

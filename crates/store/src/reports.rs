@@ -104,7 +104,7 @@ async fn write_submission(w: &mut Write<'_>, job: &SubmitJob) -> Result<Submitte
         });
         outbox.extend(target.messages(&format!("report {number}"), &payload));
     }
-    insert_outbox(w, &outbox, &t).await?;
+    insert_outbox_rows(w, &outbox, &t).await?;
     w.audit(
         actor,
         "report.submit",
@@ -1195,10 +1195,10 @@ pub(crate) struct Targets {
 }
 
 /// One row of the outbox: (channel, target, subject, payload).
-type OutboxRow = (&'static str, String, String, String);
+pub(crate) type OutboxRow = (&'static str, String, String, String);
 
 impl Targets {
-    fn messages(&self, subject: &str, payload: &serde_json::Value) -> Vec<OutboxRow> {
+    pub(crate) fn messages(&self, subject: &str, payload: &serde_json::Value) -> Vec<OutboxRow> {
         let body = json(payload);
         self.emails
             .iter()
@@ -1252,7 +1252,11 @@ impl Store {
     }
 }
 
-async fn insert_outbox(w: &mut Write<'_>, rows: &[OutboxRow], at: &str) -> Result<()> {
+pub(crate) async fn insert_outbox_rows(
+    w: &mut Write<'_>,
+    rows: &[OutboxRow],
+    at: &str,
+) -> Result<()> {
     for (channel, target, subject, payload) in rows {
         sqlx::query(
             "INSERT INTO outbox (id, channel, target, subject, payload, created_at, next_attempt_at) \
@@ -1279,5 +1283,5 @@ pub(crate) async fn queue_notifications(
     payload: &serde_json::Value,
 ) -> Result<()> {
     let targets = store.notification_targets(org).await?;
-    insert_outbox(w, &targets.messages(subject, payload), &now()).await
+    insert_outbox_rows(w, &targets.messages(subject, payload), &now()).await
 }

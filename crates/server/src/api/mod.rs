@@ -1,5 +1,6 @@
 //! The REST API: one table of routes, each with the permission it needs.
 
+mod advisories;
 mod audit;
 mod identity;
 mod registry;
@@ -213,6 +214,22 @@ pub fn routes() -> Vec<RouteSpec> {
         RouteSpec::new(Method::GET, "/api/v1/statistics", ReadStatistics, "reports", "Fiscal-year statistics of reports in the official layout (drills excluded)", reports::statistics)
             .query(&[("fy", "fiscal year, e.g. 2023 (default: current)"), ("format", "json (default), csv, html, svg, trend-svg"), ("lang", "en (default) or ja")])
             .returns(schema_ref::<sakimori_core::stats::Statistics>),
+        RouteSpec::new(Method::POST, "/api/v1/advisories", WriteAdvisories, "advisories", "Write an advisory: delivered down the tiers (ministry, CEPTOAR, operators) to its audience", advisories::create)
+            .query(&[("drill", "true for a drill message, never counted")])
+            .body(JSON, schema_ref::<sakimori_core::advisory::AdvisoryFields>)
+            .returns(schema_ref::<sakimori_store::AdvisoryRecord>),
+        RouteSpec::new(Method::GET, "/api/v1/advisories", ReceiveAdvisories, "advisories", "Your inbox: advisories your organisation wrote or received", advisories::list)
+            .query(&[("limit", "at most this many (default 200)")])
+            .returns(schema_list::<advisories::AdvisoryView>),
+        RouteSpec::new(Method::GET, "/api/v1/advisories/{id}", ReceiveAdvisories, "advisories", "One advisory (id or number), its body rendered; opening it marks it read", advisories::show)
+            .returns(schema_ref::<advisories::AdvisoryView>),
+        RouteSpec::new(Method::POST, "/api/v1/advisories/{id}/ack", ReceiveAdvisories, "advisories", "Acknowledge an advisory your organisation received", advisories::acknowledge)
+            .returns(schema_ref::<advisories::AdvisoryView>),
+        RouteSpec::new(Method::POST, "/api/v1/advisories/{id}/relay", ReceiveAdvisories, "advisories", "Relay to the tier below after your review, with an optional note", advisories::relay)
+            .body(JSON, schema_ref::<advisories::RelayBody>)
+            .returns(schema_ref::<advisories::AdvisoryView>),
+        RouteSpec::new(Method::GET, "/api/v1/advisories/{id}/status", WriteAdvisories, "advisories", "Per tier and organisation: delivered, read, acknowledged, and how long it took", advisories::status)
+            .returns(schema_ref::<advisories::StatusView>),
         RouteSpec::new(Method::GET, "/api/v1/notifications", ReadAudit, "audit", "The delivery log of e-mails and webhooks", reports::notifications)
             .returns(schema_list::<sakimori_store::OutboxItem>),
     ]
