@@ -33,6 +33,21 @@ pub struct FileConfig {
     pub severity: Option<sakimori_core::severity::SeverityRules>,
     #[serde(default)]
     pub notify: Option<sakimori_notify::NotifyConfig>,
+    #[serde(default)]
+    pub advisories: AdvisoriesSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdvisoriesSection {
+    /// Ministries relay at once (default) or after their review.
+    pub ministry_auto: Option<bool>,
+    /// CEPTOARs and ISACs relay at once (default) or after their review.
+    pub hub_auto: Option<bool>,
+    /// Remind unacknowledged recipients after this many minutes (default 240).
+    pub remind_after_minutes: Option<u32>,
+    /// Then escalate to deputy contacts after this many minutes (default 480).
+    pub escalate_after_minutes: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -75,6 +90,9 @@ pub struct Config {
     pub attachment_max_bytes: usize,
     pub severity: sakimori_core::severity::SeverityRules,
     pub notify: sakimori_notify::NotifyConfig,
+    pub relay: sakimori_store::RelayPolicy,
+    pub remind_after_minutes: u32,
+    pub escalate_after_minutes: u32,
 }
 
 /// A configuration problem with its place.
@@ -254,6 +272,12 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
             .attachment_max_bytes
             .unwrap_or(10 * 1024 * 1024),
         severity: file.severity.clone().unwrap_or_default(),
+        relay: sakimori_store::RelayPolicy {
+            ministry_auto: file.advisories.ministry_auto.unwrap_or(true),
+            hub_auto: file.advisories.hub_auto.unwrap_or(true),
+        },
+        remind_after_minutes: file.advisories.remind_after_minutes.unwrap_or(240),
+        escalate_after_minutes: file.advisories.escalate_after_minutes.unwrap_or(480),
         notify: {
             let mut n = file.notify.clone().unwrap_or_default();
             if let Some(url) = env("SAKIMORI_SMTP_URL") {

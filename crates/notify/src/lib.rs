@@ -38,6 +38,34 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
+/// Why a send failed: worth retrying, or a permanent refusal of the address.
+#[derive(Debug)]
+enum Failure {
+    Temporary(String),
+    Bounced(String),
+}
+
+impl From<String> for Failure {
+    fn from(e: String) -> Self {
+        Failure::Temporary(e)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(e: &str) -> Self {
+        Failure::Temporary(e.to_owned())
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Temporary(e) => f.write_str(e),
+            Failure::Bounced(e) => write!(f, "bounced: {e}"),
+        }
+    }
+}
+
 pub struct Notifier {
     store: Arc<Store>,
     config: NotifyConfig,
@@ -95,6 +123,16 @@ impl Notifier {
                 continue;
             }
             let result = self.send(item).await;
+            if let Err(Failure::Bounced(e)) = &result {
+                // A permanent refusal: mark the contact, do not retry.
+                self.store.mark_bounced(&item.target).await?;
+                self.store
+                    .record_skipped(&item.id, &format!("bounced: {e}"))
+                    .await?;
+                tracing::warn!(target = %item.target, error = %e, "e-mail bounced; contact marked");
+                continue;
+            }
+            let result = result.map_err(|f| f.to_string());
             if let Err(e) = &result {
                 tracing::warn!(id = %item.id, channel = %item.channel, target = %item.target, error = %e, "notification failed");
             }
@@ -115,15 +153,15 @@ impl Notifier {
         }
     }
 
-    async fn send(&self, item: &OutboxItem) -> Result<(), String> {
+    async fn send(&self, item: &OutboxItem) -> Result<(), Failure> {
         match item.channel.as_str() {
             "email" => self.send_email(item).await,
-            "webhook" => self.send_webhook(item).await,
-            other => Err(format!("unknown channel {other:?}")),
+            "webhook" => self.send_webhook(item).await.map_err(Failure::Temporary),
+            other => Err(Failure::Temporary(format!("unknown channel {other:?}"))),
         }
     }
 
-    async fn send_email(&self, item: &OutboxItem) -> Result<(), String> {
+    async fn send_email(&self, item: &OutboxItem) -> Result<(), Failure> {
         let smtp = self
             .smtp
             .as_ref()
@@ -160,11 +198,14 @@ impl Notifier {
             .subject(format!("[Sakimori] {}", item.subject))
             .header(ContentType::TEXT_PLAIN)
             .body(body)
-            .map_err(|e| e.to_string())?;
-        smtp.send(message)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(|e| Failure::Temporary(e.to_string()))?;
+        smtp.send(message).await.map(|_| ()).map_err(|e| {
+            if e.is_permanent() {
+                Failure::Bounced(e.to_string())
+            } else {
+                Failure::Temporary(e.to_string())
+            }
+        })
     }
 
     async fn send_webhook(&self, item: &OutboxItem) -> Result<(), String> {

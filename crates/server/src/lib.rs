@@ -37,6 +37,9 @@ pub struct Settings {
     pub attachment_max_bytes: usize,
     /// Whether ministries and hubs relay advisories at once or after review.
     pub relay: sakimori_store::RelayPolicy,
+    /// Unacknowledged advisories: remind after this, then escalate to deputies.
+    pub remind_after: chrono::Duration,
+    pub escalate_after: chrono::Duration,
 }
 
 /// The default routing rules shipped in `data/routing/default.yaml`.
@@ -49,6 +52,8 @@ impl Default for Settings {
             severity: SeverityRules::default(),
             attachment_max_bytes: 10 * 1024 * 1024,
             relay: sakimori_store::RelayPolicy::default(),
+            remind_after: chrono::Duration::hours(4),
+            escalate_after: chrono::Duration::hours(8),
         }
     }
 }

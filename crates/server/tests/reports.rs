@@ -552,6 +552,9 @@ async fn smtp_sink() -> (String, Arc<Mutex<Vec<String>>>) {
                                 in_data = true;
                                 b"354 go ahead\r\n"
                             }
+                            Some("RCPT") if line.contains("bounce") => {
+                                b"550 5.1.1 no such user\r\n"
+                            }
                             Some("QUIT") => {
                                 wr.write_all(b"221 bye\r\n").await.ok();
                                 return;
@@ -846,4 +849,56 @@ async fn without_a_relay_emails_are_logged_as_not_sent_and_not_retried() {
                 .unwrap()
                 .contains("no SMTP relay")
     );
+}
+
+#[tokio::test]
+async fn a_refused_address_marks_the_contact_and_is_not_retried() {
+    each_backend(|TestDb { store, backend, .. }| async move {
+        let w = world(store).await;
+        let (smtp_url, mails) = smtp_sink().await;
+        for email in ["bounce@meti.example.jp", "desk@meti.example.jp"] {
+            let (status, _) = w
+                .call(
+                    "meti",
+                    Method::POST,
+                    "/api/v1/organisations/meti/contacts",
+                    Some(json!({"role": "poc", "name": "Desk", "email": email})),
+                    &[],
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK);
+        }
+        w.call(
+            "op",
+            Method::POST,
+            "/api/v1/reports",
+            Some(minimal("Bounce test")),
+            &[],
+        )
+        .await;
+        let cfg = sakimori_notify::NotifyConfig {
+            smtp_url: Some(smtp_url),
+            from: "s@nisc.example.jp".into(),
+            base_url: None,
+        };
+        let notifier = sakimori_notify::Notifier::new(w.store.clone(), cfg).unwrap();
+        assert_eq!(notifier.run_once().await.unwrap(), 2);
+        assert_eq!(
+            notifier.run_once().await.unwrap(),
+            0,
+            "{backend:?}: the bounce is not retried"
+        );
+        assert_eq!(mails.lock().unwrap().len(), 1);
+        let contacts = w.store.contacts("meti").await.unwrap();
+        let bounced: Vec<&str> = contacts
+            .iter()
+            .filter(|c| c.bounced_at.is_some())
+            .map(|c| c.email.as_str())
+            .collect();
+        assert_eq!(bounced, vec!["bounce@meti.example.jp"]);
+        let log = w.store.notifications(10).await.unwrap();
+        assert!(log.iter().any(|n| n.target == "bounce@meti.example.jp"
+            && n.last_error.as_deref().unwrap_or("").starts_with("bounced")));
+    })
+    .await;
 }

@@ -459,6 +459,27 @@ impl Store {
         self.advisory(&a.id).await
     }
 
+    /// Advisories the coordination centre sent per quarter of a fiscal year
+    /// ("provisions out" of the official table); drills are never counted.
+    pub async fn provisions_per_quarter(&self, fiscal_year: i32) -> Result<[u64; 4]> {
+        let times: Vec<String> = sqlx::query_scalar(
+            "SELECT a.created_at FROM advisories a JOIN organisations o ON o.id = a.author_org \
+             WHERE a.drill = 0 AND o.kind = 'coordination-centre'",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = [0u64; 4];
+        for t in times {
+            if let Ok(t) = t.parse::<chrono::DateTime<chrono::Utc>>() {
+                let (fy, q) = sakimori_core::report::fiscal_quarter(t);
+                if fy == fiscal_year && (1..=4).contains(&q) {
+                    out[q as usize - 1] += 1;
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Remind recipients that have not acknowledged after `remind_after`, and
     /// escalate to their deputy contacts after `escalate_after`. Returns how many
     /// deliveries were reminded and escalated.

@@ -93,6 +93,18 @@ impl Store {
         Ok(())
     }
 
+    /// The relay refused this address permanently: mark every contact using it.
+    pub async fn mark_bounced(&self, email: &str) -> Result<u64> {
+        Ok(
+            sqlx::query("UPDATE contacts SET bounced_at = $1 WHERE lower(email) = lower($2)")
+                .bind(now())
+                .bind(email)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
+    }
+
     /// The webhook URL and signing secret of an organisation.
     pub async fn webhook(&self, org: &str) -> Result<Option<(String, String)>> {
         Ok(

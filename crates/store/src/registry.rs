@@ -78,6 +78,8 @@ pub struct ContactRecord {
     #[sqlx(try_from = "i64")]
     pub deputy: Flag,
     pub last_verified: Option<String>,
+    /// When the relay last refused this address permanently.
+    pub bounced_at: Option<String>,
 }
 
 /// A boolean stored as 0/1, the portable form on both engines.
@@ -209,7 +211,7 @@ impl Store {
 
     pub async fn contacts(&self, org: &str) -> Result<Vec<ContactRecord>> {
         Ok(sqlx::query_as(
-            "SELECT id, org_id, role, name, email, phone, deputy, last_verified \
+            "SELECT id, org_id, role, name, email, phone, deputy, last_verified, bounced_at \
              FROM contacts WHERE org_id = $1 ORDER BY position",
         )
         .bind(org)
@@ -267,7 +269,7 @@ impl Store {
     pub async fn registry(&self) -> Result<RegistryDoc> {
         let mut orgs = self.organisations(&OrgFilter::default()).await?;
         let contacts: Vec<ContactRecord> = sqlx::query_as(
-            "SELECT id, org_id, role, name, email, phone, deputy, last_verified \
+            "SELECT id, org_id, role, name, email, phone, deputy, last_verified, bounced_at \
              FROM contacts ORDER BY org_id, position",
         )
         .fetch_all(&self.pool)
@@ -504,7 +506,7 @@ impl Store {
     /// Record that a contact was confirmed as still valid today.
     pub async fn verify_contact(&self, actor: &Actor, contact_id: &str) -> Result<ContactRecord> {
         let before: Option<ContactRecord> = sqlx::query_as(
-            "SELECT id, org_id, role, name, email, phone, deputy, last_verified FROM contacts WHERE id = $1",
+            "SELECT id, org_id, role, name, email, phone, deputy, last_verified, bounced_at FROM contacts WHERE id = $1",
         )
         .bind(contact_id)
         .fetch_optional(&self.pool)

@@ -43,6 +43,7 @@ pub async fn run(g: &Global, a: ServeArgs) -> anyhow::Result<ExitCode> {
     let notifier = sakimori_notify::Notifier::new(store.clone(), cfg.notify.clone())
         .map_err(|e| anyhow::anyhow!(e))?;
     tokio::spawn(notifier.run(std::time::Duration::from_secs(1)));
+    tokio::spawn(remind(store.clone(), settings.remind_after, settings.escalate_after));
     let state = sakimori_server::AppState::with_settings(store, settings);
     sakimori_server::serve(listener, state, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
@@ -100,5 +101,20 @@ pub fn settings(cfg: &config::Config) -> anyhow::Result<sakimori_server::Setting
     }
     s.severity = cfg.severity.clone();
     s.attachment_max_bytes = cfg.attachment_max_bytes;
+    s.relay = cfg.relay;
+    s.remind_after = chrono::Duration::minutes(cfg.remind_after_minutes as i64);
+    s.escalate_after = chrono::Duration::minutes(cfg.escalate_after_minutes as i64);
     Ok(s)
+}
+
+/// Every minute: remind, then escalate, unacknowledged advisories.
+async fn remind(store: Arc<sakimori_store::Store>, remind_after: chrono::Duration, escalate_after: chrono::Duration) {
+    loop {
+        match store.advisory_reminders(remind_after, escalate_after).await {
+            Ok((0, 0)) => {}
+            Ok((r, e)) => tracing::info!(reminded = r, escalated = e, "advisory reminders queued"),
+            Err(e) => tracing::error!(error = %e, "advisory reminders failed"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    }
 }

@@ -463,8 +463,8 @@ pub async fn statistics(
     let fy =
         q.fy.unwrap_or_else(|| sakimori_core::report::fiscal_quarter(chrono::Utc::now()).0);
     let sectors = s.store.sectors().await?;
-    let compute = |rows: &[stats::StatInput], fy: i32| {
-        let mut st = stats::compute(rows, fy, [0; 4]);
+    let compute = |rows: &[stats::StatInput], fy: i32, provisions: [u64; 4]| {
+        let mut st = stats::compute(rows, fy, provisions);
         st.name_sectors(&sectors);
         st
     };
@@ -475,11 +475,22 @@ pub async fn statistics(
             let mut years: Vec<i32> = rows.iter().map(|r| r.fiscal_year).collect();
             years.sort();
             years.dedup();
-            let all: Vec<_> = years.iter().map(|y| compute(&rows, *y)).collect();
+            let mut all = Vec::new();
+            for y in &years {
+                all.push(compute(
+                    &rows,
+                    *y,
+                    s.store.provisions_per_quarter(*y).await?,
+                ));
+            }
             ("image/svg+xml", stats::trend_svg(&all, lang))
         }
         _ => {
-            let st = compute(&s.store.stat_rows(Some(fy)).await?, fy);
+            let st = compute(
+                &s.store.stat_rows(Some(fy)).await?,
+                fy,
+                s.store.provisions_per_quarter(fy).await?,
+            );
             match format {
                 "json" => return Ok(Json(st).into_response()),
                 "csv" => ("text/csv; charset=utf-8", stats::to_csv(&st, lang)),
