@@ -7,6 +7,7 @@
 pub mod advisory;
 pub mod audit;
 pub mod classification;
+pub mod drill;
 pub mod identity;
 pub mod lookup;
 pub mod policy;

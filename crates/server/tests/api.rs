@@ -131,6 +131,20 @@ async fn world(store: Store) -> World {
         .create_advisory(&nisc, &fields, false, &Default::default())
         .await
         .unwrap();
+    let scope = sakimori_store::DrillScope {
+        all: false,
+        sectors: vec!["electricity".into()],
+    };
+    store
+        .create_drill(
+            &nisc,
+            sakimori_core::drill::DrillKind::Provision,
+            "walk drill",
+            &scope,
+            &Default::default(),
+        )
+        .await
+        .unwrap();
     let store = Arc::new(store);
     World {
         app: app(AppState::new(store.clone())),
@@ -186,6 +200,7 @@ async fn instantiate(
         .find(|a| a.fields.body == ADVISORY_SECRET)
         .unwrap()
         .id;
+    let drill = w.store.drills().await.unwrap().last().unwrap().id.clone();
     let incident = match report.incident_id.clone() {
         Some(i) => i,
         None => w
@@ -211,6 +226,7 @@ async fn instantiate(
         .replace("/attachments/{id}", &format!("/attachments/{attachment}"))
         .replace("/incidents/{id}", &format!("/incidents/{incident}"))
         .replace("/advisories/{id}", &format!("/advisories/{advisory}"))
+        .replace("/drills/{id}", &format!("/drills/{drill}"))
         .replace("/modes/{scope}", "/modes/electricity")
         .replace("{query}", "198.51.100.7");
     let uri = if uri.ends_with("/attachments") && *method == Method::POST {
@@ -229,6 +245,8 @@ async fn instantiate(
         (Method::POST, "/api/v1/reports/{id}/attachments") => Some(("text/plain", "walk".to_owned())),
         (Method::POST, "/api/v1/reports/{id}/severity") => Some(("application/json", json!({"kind": "provisional"}).to_string())),
         (Method::POST, "/api/v1/advisories") => Some(("application/json", json!({"title": "walk", "body": "walk", "tlp": "TLP:GREEN", "category": "reference", "audience": {"sectors": ["electricity"]}}).to_string())),
+        (Method::POST, "/api/v1/drills") => Some(("application/json", json!({"kind": "report", "title": "walk", "scope": {"sectors": ["gas"]}}).to_string())),
+        (Method::POST, "/api/v1/drills/{id}/self-check") => Some(("application/json", json!({"answers": {"received": true}}).to_string())),
         (Method::POST, "/api/v1/incidents") => Some(("application/json", json!({"reports": [report.id], "title": "walk"}).to_string())),
         (Method::PUT, "/api/v1/modes/{scope}") => Some(("application/json", json!({"mode": "normal"}).to_string())),
         (Method::PUT, _) => Some(("application/json", json!({"url": "https://hooks.example/x", "secret": "0123456789abcdef"}).to_string())),

@@ -8,6 +8,7 @@
 
 mod advisories;
 mod audit;
+mod drills;
 mod identity;
 mod outbox;
 mod registry;
@@ -15,6 +16,7 @@ mod reports;
 pub mod testing;
 
 pub use advisories::{tier_status, AdvisoryRecord, DeliveryState, RelayPolicy, TierStatus};
+pub use drills::{DrillRecord, DrillReport, DrillScope, StaleContact};
 pub use identity::{NewUser, TokenInfo, User};
 pub use outbox::OutboxItem;
 pub use registry::{ContactRecord, Flag, ImportReport, OrgFilter};

@@ -38,6 +38,7 @@ pub(crate) struct SubmitJob {
     fields: ReportFields,
     key: Option<String>,
     drill: bool,
+    drill_id: Option<String>,
     ctx: Context,
     recipients: Vec<Recipient>,
     targets: Vec<Targets>,
@@ -74,8 +75,8 @@ async fn write_submission(w: &mut Write<'_>, job: &SubmitJob) -> Result<Submitte
     let (fy, q) = fiscal_quarter(fields.detected_at);
     sqlx::query(
         "INSERT INTO reports (id, number, reporter_org, reporter_user, idempotency_key, version, status, \
-         summary, detected_at, fiscal_year, fiscal_quarter, sector_id, mode, drill, fields, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+         summary, detected_at, fiscal_year, fiscal_quarter, sector_id, mode, drill, fields, created_at, updated_at, drill_id) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16)",
     )
     .bind(&id)
     .bind(number)
@@ -92,6 +93,7 @@ async fn write_submission(w: &mut Write<'_>, job: &SubmitJob) -> Result<Submitte
     .bind(job.drill as i64)
     .bind(json(fields))
     .bind(&t)
+    .bind(job.drill_id.as_deref())
     .execute(&mut *w.tx)
     .await?;
     insert_version(w, &id, 1, &t, actor, &["created".to_owned()], fields).await?;
@@ -309,6 +311,50 @@ impl Store {
         rules: &RoutingRules,
         drill: bool,
     ) -> Result<(ReportRecord, bool)> {
+        self.submit_report_in(actor, fields, idempotency_key, rules, drill, None)
+            .await
+    }
+
+    /// Submit a report as part of a report drill (never counted in statistics).
+    pub async fn submit_drill_report(
+        &self,
+        actor: &Actor,
+        fields: &ReportFields,
+        rules: &RoutingRules,
+        drill_id: &str,
+    ) -> Result<(ReportRecord, bool)> {
+        let (kind,): (String,) =
+            sqlx::query_as("SELECT kind FROM drills WHERE id = $1 OR CAST(number AS TEXT) = $1")
+                .bind(drill_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| {
+                    StoreError::invalid("drill_id", format!("unknown drill {drill_id:?}"))
+                })?;
+        if kind != "report" {
+            return Err(StoreError::invalid(
+                "drill_id",
+                "that drill is not a report drill",
+            ));
+        }
+        let id: String =
+            sqlx::query_scalar("SELECT id FROM drills WHERE id = $1 OR CAST(number AS TEXT) = $1")
+                .bind(drill_id)
+                .fetch_one(&self.pool)
+                .await?;
+        self.submit_report_in(actor, fields, None, rules, true, Some(&id))
+            .await
+    }
+
+    async fn submit_report_in(
+        &self,
+        actor: &Actor,
+        fields: &ReportFields,
+        idempotency_key: Option<&str>,
+        rules: &RoutingRules,
+        drill: bool,
+        drill_id: Option<&str>,
+    ) -> Result<(ReportRecord, bool)> {
         fields.check(chrono::Utc::now()).map_err(field_error)?;
         self.check_references(fields).await?;
         if let Some(key) = idempotency_key {
@@ -326,7 +372,8 @@ impl Store {
             actor: actor.clone(),
             fields: fields.clone(),
             key: idempotency_key.map(str::to_owned),
-            drill,
+            drill: drill || drill_id.is_some(),
+            drill_id: drill_id.map(str::to_owned),
             ctx,
             recipients,
             targets,

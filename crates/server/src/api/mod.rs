@@ -2,6 +2,7 @@
 
 mod advisories;
 mod audit;
+mod drills;
 mod identity;
 mod registry;
 mod reports;
@@ -230,6 +231,17 @@ pub fn routes() -> Vec<RouteSpec> {
             .returns(schema_ref::<advisories::AdvisoryView>),
         RouteSpec::new(Method::GET, "/api/v1/advisories/{id}/status", WriteAdvisories, "advisories", "Per tier and organisation: delivered, read, acknowledged, and how long it took", advisories::status)
             .returns(schema_ref::<advisories::StatusView>),
+        RouteSpec::new(Method::POST, "/api/v1/drills", CoordinateReports, "drills", "Start a CEPTOAR drill: provision (a marked advisory down the tiers) or report (marked reports up the chain)", drills::create)
+            .body(JSON, schema_ref::<drills::NewDrill>)
+            .returns(schema_ref::<sakimori_store::DrillRecord>),
+        RouteSpec::new(Method::GET, "/api/v1/drills", CoordinateReports, "drills", "Drills, newest first", drills::list)
+            .returns(schema_list::<sakimori_store::DrillRecord>),
+        RouteSpec::new(Method::GET, "/api/v1/drills/{id}/report", CoordinateReports, "drills", "Reachability per tier, sector and CEPTOAR, unconfirmed organisations, stale contacts, self-checks", drills::report)
+            .query(&[("stale_days", "contacts not verified for this many days (default 365)"), ("format", "json (default) or svg")])
+            .returns(schema_ref::<sakimori_store::DrillReport>),
+        RouteSpec::new(Method::GET, "/api/v1/drills/questions", Authenticated, "drills", "The questions of the self-check sheet, in English and Japanese", drills::questions),
+        RouteSpec::new(Method::POST, "/api/v1/drills/{id}/self-check", SubmitReport, "drills", "Your organisation's self-check sheet after a drill", drills::self_check)
+            .body(JSON, schema_ref::<drills::SelfCheck>),
         RouteSpec::new(Method::GET, "/api/v1/notifications", ReadAudit, "audit", "The delivery log of e-mails and webhooks", reports::notifications)
             .returns(schema_list::<sakimori_store::OutboxItem>),
     ]

@@ -44,6 +44,8 @@ pub struct SubmitQuery {
     /// A drill report (never counted in statistics).
     #[serde(default)]
     drill: bool,
+    /// The report drill this report answers (implies `drill`).
+    drill_id: Option<String>,
 }
 
 /// Parse a report body; a missing mandatory field is named.
@@ -77,16 +79,24 @@ pub async fn submit(
         ),
         None => None,
     };
-    let (record, created) = s
-        .store
-        .submit_report(
-            &actor,
-            &fields,
-            key.as_deref(),
-            &s.settings.routing,
-            q.drill,
-        )
-        .await?;
+    let (record, created) = match &q.drill_id {
+        Some(d) => {
+            s.store
+                .submit_drill_report(&actor, &fields, &s.settings.routing, d)
+                .await?
+        }
+        None => {
+            s.store
+                .submit_report(
+                    &actor,
+                    &fields,
+                    key.as_deref(),
+                    &s.settings.routing,
+                    q.drill,
+                )
+                .await?
+        }
+    };
     let status = if created {
         StatusCode::CREATED
     } else {
