@@ -26,6 +26,12 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 100_000)]
         domains: usize,
     },
+    /// Deliver one in-app advisory to N organisations (fresh embedded SQLite)
+    #[command(after_help = "Example:\n  cargo run --release -- bench advisory --orgs 10000")]
+    Advisory {
+        #[arg(long, default_value_t = 10_000)]
+        orgs: usize,
+    },
     /// Durable report intake over HTTP into a fresh embedded SQLite installation
     #[command(
         after_help = "Example:\n  cargo run --release -- bench reports --reports 5000 --concurrency 16"
@@ -54,6 +60,16 @@ impl Rng {
 
 pub async fn run(g: &Global, c: BenchCommand) -> anyhow::Result<ExitCode> {
     match c {
+        BenchCommand::Advisory { orgs } => {
+            let r = fanout(orgs).await?;
+            output::emit(g.json, &r, || {
+                format!(
+                    "in-app advisory to {} organisations ({} deliveries incl. ministries and CEPTOARs): {:.3} s, committed",
+                    r["organisations"], r["deliveries"], r["seconds"].as_f64().unwrap_or(0.0)
+                )
+            });
+            Ok(ExitCode::SUCCESS)
+        }
         BenchCommand::Reports {
             reports,
             concurrency,
@@ -231,4 +247,67 @@ async fn intake(n: usize, concurrency: usize) -> anyhow::Result<serde_json::Valu
         "p50_ms": pct(0.50),
         "p99_ms": pct(0.99),
     }))
+}
+
+/// Create `n` operators across the sectors, then time one advisory to all of them.
+async fn fanout(n: usize) -> anyhow::Result<serde_json::Value> {
+    use sakimori_core::registry::{Name, OrgKind, Organisation, RegistryDoc};
+    let dir = std::env::temp_dir().join(format!("sakimori-bench-adv-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let store = sakimori_store::Store::open(&sakimori_store::sqlite_url(&dir)).await?;
+    store.ensure_reference(crate::demo::REFERENCE).await?;
+    let sectors: Vec<String> = store.sectors().await?.into_iter().map(|s| s.id).collect();
+    let doc = RegistryDoc {
+        organisations: (0..n)
+            .map(|i| Organisation {
+                id: format!("bench-op-{i}"),
+                name: Name {
+                    en: format!("Bench Operator {i}"),
+                    ja: format!("ベンチ事業者{i}"),
+                },
+                short: None,
+                kind: OrgKind::Operator,
+                sector: Some(sectors[i % sectors.len()].clone()),
+                subsector: None,
+                ministry: None,
+                parent: None,
+                tags: vec![],
+                contacts: None,
+                assets: None,
+            })
+            .collect(),
+        ..Default::default()
+    };
+    store
+        .import_doc(&sakimori_core::Actor::system(), &doc, &Default::default())
+        .await?;
+    let nisc = sakimori_core::Actor {
+        user_id: "bench".into(),
+        username: "bench".into(),
+        org: "nisc".into(),
+        roles: vec![sakimori_core::Role::Coordinator],
+    };
+    let fields: sakimori_core::advisory::AdvisoryFields = serde_json::from_value(
+        serde_json::json!({
+            "title": "Bench advisory", "body": "Fan-out benchmark", "tlp": "TLP:GREEN", "category": "alert", "audience": {"all": true}
+        }),
+    )?;
+    let start = Instant::now();
+    let a = store
+        .create_advisory(&nisc, &fields, false, &Default::default())
+        .await?;
+    let seconds = start.elapsed().as_secs_f64();
+    let delivered = a
+        .deliveries
+        .iter()
+        .filter(|d| d.delivered_at.is_some())
+        .count();
+    anyhow::ensure!(
+        delivered == a.deliveries.len() && delivered >= n,
+        "delivered {delivered} of {}",
+        a.deliveries.len()
+    );
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(serde_json::json!({"organisations": n, "deliveries": delivered, "seconds": seconds}))
 }

@@ -66,6 +66,8 @@ enum Command {
     Registry(cmd::registry::RegistryCommand),
     /// Incident reports (情報連絡) through a running server: submit, update, ack, show, list, link, severity, stats
     Report(cmd::report::ReportArgs),
+    /// Advisories (情報提供・注意喚起) through a running server: create, list, show, ack, relay, status
+    Advisory(cmd::advisory::AdvisoryArgs),
     /// Users: add, list, disable, set a password
     #[command(subcommand)]
     User(cmd::user::UserCommand),
@@ -97,6 +99,7 @@ fn main() -> std::process::ExitCode {
             Command::Registry(c) => cmd::registry::run(&g, c).await,
             Command::User(c) => cmd::user::run(&g, c).await,
             Command::Report(a) => cmd::report::run(&g, a).await,
+            Command::Advisory(a) => cmd::advisory::run(&g, a).await,
             Command::Token(c) => cmd::token::run(&g, c).await,
             Command::Audit(c) => cmd::audit::run(&g, c).await,
             Command::Bench(c) => bench::run(&g, c).await,

@@ -504,3 +504,152 @@ async fn a_report_from_the_command_line_reaches_every_recipient_and_survives_kil
         child.wait().unwrap();
     }
 }
+
+#[tokio::test]
+async fn an_advisory_from_the_command_line_goes_down_the_tiers_and_is_acknowledged() {
+    for i in installs().await {
+        let (mut child, url, v) = serve(&i, &["--demo"]);
+        let users = v["users"].as_array().unwrap().clone();
+        let token = |role: &str| {
+            users.iter().find(|u| u["role"] == role).unwrap()["token"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        let run = |role: &str, args: &[&str]| {
+            let mut a = vec!["advisory"];
+            a.extend_from_slice(args);
+            i.cmd(&a)
+                .env("SAKIMORI_SERVER", &url)
+                .env("SAKIMORI_TOKEN", token(role))
+                .output()
+                .unwrap()
+        };
+        let ok = |role: &str, args: &[&str]| {
+            let out = run(role, args);
+            assert!(
+                out.status.success(),
+                "[{}] {role} {args:?}: {}",
+                i.name,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let json = |role: &str, args: &[&str]| {
+            let mut a = args.to_vec();
+            a.push("--json");
+            serde_json::from_str::<Value>(&ok(role, &a)).unwrap()
+        };
+
+        let a = json(
+            "coordinator",
+            &[
+                "create",
+                "--title",
+                "VPN appliance campaign",
+                "--body",
+                "Patch **now**.",
+                "--tlp",
+                "TLP:AMBER",
+                "--category",
+                "alert",
+                "--cve",
+                "CVE-2024-3400",
+                "--sector",
+                "electricity",
+            ],
+        );
+        let number = a["number"].to_string();
+        let delivery = |org: &str| {
+            a["deliveries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["org_id"] == org)
+                .unwrap_or_else(|| panic!("[{}] {org} in {a}", i.name))
+                .clone()
+        };
+        assert_eq!(delivery("meti")["tier"], "ministry");
+        assert_eq!(delivery("ceptoar-electricity")["tier"], "hub");
+        assert_eq!(delivery("kanto-power")["tier"], "organisation");
+        // Whether the tiers relay automatically or after review, the CEPTOAR may
+        // relay it (again) with a note; then the operator has it.
+        if delivery("ceptoar-electricity")["delivered_at"].is_null() {
+            ok("ministry", &["relay", &number]);
+        }
+        let relayed = json(
+            "hub",
+            &[
+                "relay",
+                &number,
+                "--note",
+                "電力分野: 週末までに適用してください",
+            ],
+        );
+        assert_eq!(relayed["number"], a["number"]);
+
+        let inbox = json("operator", &["list"]);
+        let mine = inbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == a["id"])
+            .unwrap_or_else(|| panic!("[{}] the operator has it: {inbox}", i.name));
+        assert_eq!(mine["deliveries"].as_array().unwrap().len(), 1);
+        let table = ok("operator", &["list"]);
+        assert!(
+            table.contains("VPN appliance campaign") && table.contains("delivered"),
+            "{table}"
+        );
+        let shown = ok("operator", &["show", &number]);
+        assert!(
+            shown.contains("Patch **now**.") && shown.contains("my state: read"),
+            "{shown}"
+        );
+        let acked = json("operator", &["ack", &number]);
+        assert!(acked["deliveries"][0]["acknowledged_at"].is_string());
+
+        let st = json("coordinator", &["status", &number]);
+        let tier = st["tiers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["tier"] == "organisation")
+            .unwrap()
+            .clone();
+        assert_eq!(tier["acknowledged"], 1, "[{}] {st}", i.name);
+        let human = ok("coordinator", &["status", &number]);
+        assert!(
+            human.contains("median minutes to ack")
+                && human.contains("kanto-power")
+                && human.contains("relay note of ceptoar-electricity"),
+            "{human}"
+        );
+        // The status is the author's: the operator is refused.
+        assert!(!run("operator", &["status", &number]).status.success());
+
+        // An empty title is refused, naming the field.
+        let out = run(
+            "coordinator",
+            &[
+                "create",
+                "--title",
+                "",
+                "--body",
+                "x",
+                "--tlp",
+                "amber",
+                "--category",
+                "alert",
+                "--sector",
+                "electricity",
+            ],
+        );
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("title: "), "{err}");
+
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}

@@ -304,6 +304,12 @@ pub fn plan(
         .collect();
     let mut out: BTreeMap<String, PlannedDelivery> = BTreeMap::new();
     let direct = matches!(tlp, Tlp::Red | Tlp::AmberStrict);
+    let mut hubs_of: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for h in reg.organisations.iter().filter(|h| h.kind == OrgKind::Hub) {
+        if let Some(s) = &h.sector {
+            hubs_of.entry(s.as_str()).or_default().push(h.id.clone());
+        }
+    }
     let author_kind = orgs.get(author).map(|o| o.kind);
     for t in targets {
         if t == author {
@@ -335,12 +341,7 @@ pub fn plan(
             .map(str::to_owned);
         let hubs: Vec<String> = match (org.kind, &org.sector) {
             (OrgKind::Hub | OrgKind::Ministry | OrgKind::CoordinationCentre, _) => vec![],
-            (_, Some(s)) => reg
-                .organisations
-                .iter()
-                .filter(|h| h.kind == OrgKind::Hub && h.sector.as_deref() == Some(s))
-                .map(|h| h.id.clone())
-                .collect(),
+            (_, Some(s)) => hubs_of.get(s.as_str()).cloned().unwrap_or_default(),
             (_, None) => vec![],
         };
         let author_is_hub = author_kind == Some(OrgKind::Hub);

@@ -146,6 +146,11 @@ async fn a_provision_drill_measures_reachability_per_tier_sector_and_ceptoar() {
         // Drills never count: provisions out stays zero.
         let (_, st) = w.json("nisc", Method::GET, "/api/v1/statistics", None).await;
         assert_eq!(st["provisions_out"]["total"], 0, "{backend:?}");
+        let real = json!({"title": "Real alert", "body": "x", "tlp": "TLP:GREEN", "category": "alert", "audience": {"sectors": ["gas"]}});
+        let (status, _) = w.json("nisc", Method::POST, "/api/v1/advisories", Some(real)).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let (_, st) = w.json("nisc", Method::GET, "/api/v1/statistics", None).await;
+        assert_eq!(st["provisions_out"]["total"], 1, "a real provision counts");
         let (status, _) = w.json("kanto", Method::GET, &format!("/api/v1/drills/{id}/report"), None).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
     })

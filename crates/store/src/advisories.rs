@@ -122,7 +122,7 @@ impl Store {
         relay: &RelayPolicy,
     ) -> Result<AdvisoryRecord> {
         fields.check().map_err(field_error)?;
-        let reg = self.registry().await?;
+        let reg = self.registry_without_contacts().await?;
         check_audience(&fields.audience, &reg).map_err(field_error)?;
         let author = reg
             .organisation(&actor.org)
@@ -202,37 +202,31 @@ impl Store {
         .bind(&t)
         .execute(&mut *w.tx)
         .await?;
-        for chunk in planned.chunks(500) {
-            let mut sql = String::from(
-                "INSERT INTO advisory_deliveries (advisory_id, org_id, tier, via, delivered_at, relayed_at) VALUES ",
-            );
-            for i in 0..chunk.len() {
-                let b = i * 6;
-                sql.push_str(&format!(
-                    "{}(${}, ${}, ${}, ${}, ${}, ${})",
-                    if i > 0 { ", " } else { "" },
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6
-                ));
+        // One statement with the whole plan as a JSON array: binding 60,000
+        // parameters costs more than the insert itself.
+        let rows: Vec<serde_json::Value> = planned
+            .iter()
+            .map(|d| {
+                let now_if = |set: &HashSet<&str>| set.contains(d.organisation.as_str()).then(|| t.clone());
+                serde_json::json!({"o": d.organisation, "t": d.tier.as_str(), "v": d.via, "d": now_if(&delivered), "r": now_if(&relayed)})
+            })
+            .collect();
+        let sql = match self.backend() {
+            crate::Backend::Sqlite => {
+                "INSERT INTO advisory_deliveries (advisory_id, org_id, tier, via, delivered_at, relayed_at) \
+                 SELECT $1, json_extract(value, '$.o'), json_extract(value, '$.t'), json_extract(value, '$.v'), \
+                 json_extract(value, '$.d'), json_extract(value, '$.r') FROM json_each($2)"
             }
-            let mut q = sqlx::query(&sql);
-            for d in chunk {
-                let now_if =
-                    |set: &HashSet<&str>| set.contains(d.organisation.as_str()).then(|| t.clone());
-                q = q
-                    .bind(&id)
-                    .bind(&d.organisation)
-                    .bind(d.tier.as_str())
-                    .bind(&d.via)
-                    .bind(now_if(&delivered))
-                    .bind(now_if(&relayed));
+            crate::Backend::Postgres => {
+                "INSERT INTO advisory_deliveries (advisory_id, org_id, tier, via, delivered_at, relayed_at) \
+                 SELECT $1, e->>'o', e->>'t', e->>'v', e->>'d', e->>'r' FROM json_array_elements(CAST($2 AS json)) AS e"
             }
-            q.execute(&mut *w.tx).await?;
-        }
+        };
+        sqlx::query(sql)
+            .bind(&id)
+            .bind(serde_json::Value::Array(rows).to_string())
+            .execute(&mut *w.tx)
+            .await?;
         let subject = format!("advisory {number}: {}", fields.title);
         let payload = serde_json::json!({"event": "advisory.delivered", "advisory_id": id, "number": number, "tlp": fields.tlp, "category": fields.category, "urgency": fields.urgency, "drill": drill, "title": fields.title});
         let rows: Vec<OutboxRow> = targets_of
@@ -250,7 +244,35 @@ impl Store {
         )
         .await?;
         w.commit().await?;
-        self.advisory(&id).await
+        // Built from what was written rather than read back: 10,000 rows matter here.
+        let deliveries = planned
+            .iter()
+            .map(|d| DeliveryState {
+                org_id: d.organisation.clone(),
+                tier: d.tier.as_str().to_owned(),
+                via: d.via.clone(),
+                delivered_at: delivered
+                    .contains(d.organisation.as_str())
+                    .then(|| t.clone()),
+                read_at: None,
+                acknowledged_at: None,
+                acknowledged_by: None,
+                relayed_at: relayed.contains(d.organisation.as_str()).then(|| t.clone()),
+                relay_note: None,
+                reminded_at: None,
+                escalated_at: None,
+            })
+            .collect();
+        Ok(AdvisoryRecord {
+            id,
+            number,
+            author_org: actor.org.clone(),
+            author_user: actor.username.clone(),
+            drill,
+            fields: fields.clone(),
+            created_at: t,
+            deliveries,
+        })
     }
 
     pub async fn advisory(&self, id: &str) -> Result<AdvisoryRecord> {

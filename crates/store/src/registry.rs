@@ -267,13 +267,26 @@ impl Store {
 
     /// The whole registry, with contacts and assets: for validation and export.
     pub async fn registry(&self) -> Result<RegistryDoc> {
+        self.registry_with(true).await
+    }
+
+    /// The registry without contacts: enough to resolve audiences and routes.
+    pub async fn registry_without_contacts(&self) -> Result<RegistryDoc> {
+        self.registry_with(false).await
+    }
+
+    async fn registry_with(&self, with_contacts: bool) -> Result<RegistryDoc> {
         let mut orgs = self.organisations(&OrgFilter::default()).await?;
-        let contacts: Vec<ContactRecord> = sqlx::query_as(
-            "SELECT id, org_id, role, name, email, phone, deputy, last_verified, bounced_at \
-             FROM contacts ORDER BY org_id, position",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let contacts: Vec<ContactRecord> = if with_contacts {
+            sqlx::query_as(
+                "SELECT id, org_id, role, name, email, phone, deputy, last_verified, bounced_at \
+                 FROM contacts ORDER BY org_id, position",
+            )
+            .fetch_all(&self.pool)
+            .await?
+        } else {
+            vec![]
+        };
         let assets: Vec<AssetRow> = sqlx::query_as(
             "SELECT org_id, kind, value FROM assets ORDER BY org_id, kind, position",
         )

@@ -1262,34 +1262,50 @@ impl Store {
         if orgs.is_empty() {
             return Ok(vec![]);
         }
-        let list = (1..=orgs.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "SELECT org_id, email FROM contacts WHERE deputy = 0 AND org_id IN ({list}) ORDER BY org_id, position"
-        );
-        let mut q = sqlx::query_as::<_, (String, String)>(&sql);
-        for o in orgs {
-            q = q.bind(*o);
+        // Few organisations: ask for them; many (a national advisory): read all
+        // primary contacts once and pick, which beats binding thousands of values.
+        let (emails, hooks): (Vec<(String, String)>, Vec<String>) = if orgs.len() <= 64 {
+            let list = (1..=orgs.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT org_id, email FROM contacts WHERE deputy = 0 AND org_id IN ({list}) ORDER BY org_id, position"
+            );
+            let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+            for o in orgs {
+                q = q.bind(*o);
+            }
+            let emails = q.fetch_all(&self.pool).await?;
+            let sql = format!("SELECT org_id FROM org_webhooks WHERE org_id IN ({list})");
+            let mut q = sqlx::query_scalar::<_, String>(&sql);
+            for o in orgs {
+                q = q.bind(*o);
+            }
+            (emails, q.fetch_all(&self.pool).await?)
+        } else {
+            let emails = sqlx::query_as(
+                "SELECT org_id, email FROM contacts WHERE deputy = 0 ORDER BY org_id, position",
+            )
+            .fetch_all(&self.pool)
+            .await?;
+            let hooks = sqlx::query_scalar("SELECT org_id FROM org_webhooks")
+                .fetch_all(&self.pool)
+                .await?;
+            (emails, hooks)
+        };
+        let mut by_org: std::collections::HashMap<&str, Vec<String>> =
+            std::collections::HashMap::new();
+        for (org, email) in &emails {
+            by_org.entry(org.as_str()).or_default().push(email.clone());
         }
-        let emails = q.fetch_all(&self.pool).await?;
-        let sql = format!("SELECT org_id FROM org_webhooks WHERE org_id IN ({list})");
-        let mut q = sqlx::query_scalar::<_, String>(&sql);
-        for o in orgs {
-            q = q.bind(*o);
-        }
-        let hooks = q.fetch_all(&self.pool).await?;
+        let hooks: std::collections::HashSet<&str> = hooks.iter().map(String::as_str).collect();
         Ok(orgs
             .iter()
             .map(|o| Targets {
                 org: (*o).to_owned(),
-                emails: emails
-                    .iter()
-                    .filter(|(org, _)| org == o)
-                    .map(|(_, e)| e.clone())
-                    .collect(),
-                webhook: hooks.iter().any(|h| h == o),
+                emails: by_org.remove(o).unwrap_or_default(),
+                webhook: hooks.contains(o),
             })
             .collect())
     }

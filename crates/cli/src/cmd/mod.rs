@@ -1,5 +1,6 @@
 //! One module per top-level command.
 
+pub mod advisory;
 pub mod audit;
 pub mod config;
 pub mod db;

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Args, Clone)]
-pub struct Client {
+pub(crate) struct Client {
     /// The Sakimori server
     #[arg(
         long,
@@ -130,14 +130,14 @@ pub enum ReportCommand {
     },
 }
 
-struct Api {
+pub(crate) struct Api {
     http: reqwest::Client,
     base: String,
     token: String,
 }
 
 impl Api {
-    fn new(c: &Client) -> anyhow::Result<Api> {
+    pub(crate) fn new(c: &Client) -> anyhow::Result<Api> {
         let token = c
             .token
             .clone()
@@ -149,7 +149,7 @@ impl Api {
         })
     }
 
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -175,7 +175,7 @@ impl Api {
     }
 
     /// Call and decode JSON, turning API errors into messages that name the field.
-    async fn json(
+    pub(crate) async fn json(
         &self,
         method: reqwest::Method,
         path: &str,

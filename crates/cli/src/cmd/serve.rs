@@ -43,7 +43,11 @@ pub async fn run(g: &Global, a: ServeArgs) -> anyhow::Result<ExitCode> {
     let notifier = sakimori_notify::Notifier::new(store.clone(), cfg.notify.clone())
         .map_err(|e| anyhow::anyhow!(e))?;
     tokio::spawn(notifier.run(std::time::Duration::from_secs(1)));
-    tokio::spawn(remind(store.clone(), settings.remind_after, settings.escalate_after));
+    tokio::spawn(remind(
+        store.clone(),
+        settings.remind_after,
+        settings.escalate_after,
+    ));
     let state = sakimori_server::AppState::with_settings(store, settings);
     sakimori_server::serve(listener, state, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
@@ -108,7 +112,11 @@ pub fn settings(cfg: &config::Config) -> anyhow::Result<sakimori_server::Setting
 }
 
 /// Every minute: remind, then escalate, unacknowledged advisories.
-async fn remind(store: Arc<sakimori_store::Store>, remind_after: chrono::Duration, escalate_after: chrono::Duration) {
+async fn remind(
+    store: Arc<sakimori_store::Store>,
+    remind_after: chrono::Duration,
+    escalate_after: chrono::Duration,
+) {
     loop {
         match store.advisory_reminders(remind_after, escalate_after).await {
             Ok((0, 0)) => {}
