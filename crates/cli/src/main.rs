@@ -19,6 +19,9 @@ Examples:
   sakimori token create --org nisc --role coordinator --json
   sakimori audit verify
   SAKIMORI_TOKEN=skm_... sakimori report submit --summary 'Ransom note on file server' --service-affected no
+  SAKIMORI_TOKEN=skm_... sakimori advisory create --title 'VPN campaign' --body-file vpn.md \
+      --tlp TLP:AMBER --category alert --sector electricity --sector gas
+  SAKIMORI_TOKEN=skm_... sakimori drill run --kind provision --title 'FY2026 CEPTOAR drill' --all
 Docs: README.md and docs/ (日本語: docs/ja/)";
 
 /// Sakimori (防人): an open platform for national cyber defence.
@@ -68,6 +71,8 @@ enum Command {
     Report(cmd::report::ReportArgs),
     /// Advisories (情報提供・注意喚起) through a running server: create, list, show, ack, relay, status
     Advisory(cmd::advisory::AdvisoryArgs),
+    /// CEPTOAR drills (セプター訓練) through a running server: run, list, report, self-check
+    Drill(cmd::drill::DrillArgs),
     /// Users: add, list, disable, set a password
     #[command(subcommand)]
     User(cmd::user::UserCommand),
@@ -100,6 +105,7 @@ fn main() -> std::process::ExitCode {
             Command::User(c) => cmd::user::run(&g, c).await,
             Command::Report(a) => cmd::report::run(&g, a).await,
             Command::Advisory(a) => cmd::advisory::run(&g, a).await,
+            Command::Drill(a) => cmd::drill::run(&g, a).await,
             Command::Token(c) => cmd::token::run(&g, c).await,
             Command::Audit(c) => cmd::audit::run(&g, c).await,
             Command::Bench(c) => bench::run(&g, c).await,

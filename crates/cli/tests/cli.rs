@@ -653,3 +653,93 @@ async fn an_advisory_from_the_command_line_goes_down_the_tiers_and_is_acknowledg
         child.wait().unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_drill_from_the_command_line_reports_reachability() {
+    for i in installs().await {
+        let (mut child, url, v) = serve(&i, &["--demo"]);
+        let users = v["users"].as_array().unwrap().clone();
+        let token = |role: &str| {
+            users.iter().find(|u| u["role"] == role).unwrap()["token"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        let run = |role: &str, args: &[&str]| {
+            let out = i
+                .cmd(args)
+                .env("SAKIMORI_SERVER", &url)
+                .env("SAKIMORI_TOKEN", token(role))
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "[{}] {role} {args:?}: {}",
+                i.name,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let d: Value = serde_json::from_str(&run(
+            "coordinator",
+            &[
+                "drill",
+                "run",
+                "--kind",
+                "provision",
+                "--title",
+                "CLI drill",
+                "--sector",
+                "electricity",
+                "--json",
+            ],
+        ))
+        .unwrap();
+        let number = d["number"].to_string();
+        let inbox: Value =
+            serde_json::from_str(&run("operator", &["advisory", "list", "--json"])).unwrap();
+        let drill_advisory = inbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["drill"] == true)
+            .expect("the drill message reached the operator");
+        run(
+            "operator",
+            &["advisory", "ack", &drill_advisory["number"].to_string()],
+        );
+        run(
+            "operator",
+            &[
+                "drill",
+                "self-check",
+                &number,
+                "--answer",
+                "received=true",
+                "--answer",
+                "contacts_current=true",
+            ],
+        );
+        let report: Value =
+            serde_json::from_str(&run("coordinator", &["drill", "report", &number, "--json"]))
+                .unwrap();
+        assert_eq!(
+            report["reachability"]["by_tier"]["organisation"]["acknowledged"], 1,
+            "[{}] {report}",
+            i.name
+        );
+        assert_eq!(report["self_checks"][0]["organisation"], "kanto-power");
+        let table = run("coordinator", &["drill", "report", &number]);
+        assert!(
+            table.contains("per CEPTOAR") && table.contains("ceptoar-electricity"),
+            "{table}"
+        );
+        let svg = run(
+            "coordinator",
+            &["drill", "report", &number, "--format", "svg"],
+        );
+        assert!(svg.starts_with("<svg"));
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}

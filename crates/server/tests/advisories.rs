@@ -309,6 +309,7 @@ async fn a_reviewing_ceptoar_relays_with_a_note_before_operators_see_it() {
         assert_eq!(status, StatusCode::OK);
         assert!(seen["deliveries"][0]["read_at"].is_string());
         assert_eq!(seen["deliveries"][0]["via"], "ceptoar-electricity");
+        assert_eq!(seen["relay_notes"], json!([{"from": "ceptoar-electricity", "note": "電力分野: 週末までに適用してください"}]), "the operator reads the CEPTOAR's note");
         // Gas operators still wait for their own CEPTOAR.
         let (_, inbox) = w.call("gas", Method::GET, "/api/v1/advisories", None).await;
         assert!(inbox.as_array().unwrap().is_empty());

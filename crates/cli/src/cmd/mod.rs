@@ -4,6 +4,7 @@ pub mod advisory;
 pub mod audit;
 pub mod config;
 pub mod db;
+pub mod drill;
 pub mod registry;
 pub mod report;
 pub mod serve;

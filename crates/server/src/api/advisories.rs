@@ -9,7 +9,6 @@ use axum::extract::{Path, Query, State};
 use axum::{Extension, Json};
 use sakimori_core::advisory::{render_markdown, AdvisoryFields};
 use sakimori_core::policy::may_view_advisory;
-use sakimori_core::report::field_of;
 use sakimori_core::{Actor, Role};
 use sakimori_store::{tier_status, AdvisoryRecord, TierStatus};
 use serde::{Deserialize, Serialize};
@@ -23,6 +22,14 @@ pub struct AdvisoryView {
     /// The body rendered to sanitised HTML.
     pub body_html: String,
     pub body_ja_html: Option<String>,
+    /// Notes the tiers above added when relaying it to the reader, top first.
+    pub relay_notes: Vec<RelayNote>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RelayNote {
+    pub from: String,
+    pub note: String,
 }
 
 fn is_author_side(actor: &Actor, a: &AdvisoryRecord) -> bool {
@@ -34,10 +41,38 @@ fn view(actor: &Actor, mut a: AdvisoryRecord) -> Option<AdvisoryView> {
     if !may_view_advisory(actor, &a.author_org, a.fields.tlp, &a.delivered_to()) {
         return None;
     }
+    // The notes along the chain that brought it to the reader.
+    let mut relay_notes = Vec::new();
+    let mut via = a
+        .deliveries
+        .iter()
+        .find(|d| d.org_id == actor.org)
+        .and_then(|d| d.via.clone());
+    let mut steps = 0;
+    while let Some(v) = via {
+        steps += 1;
+        if steps > 8 {
+            break; // tiers are at most three deep; never loop
+        }
+        let Some(d) = a.deliveries.iter().find(|d| d.org_id == v) else {
+            break;
+        };
+        if let Some(n) = &d.relay_note {
+            relay_notes.insert(
+                0,
+                RelayNote {
+                    from: d.org_id.clone(),
+                    note: n.clone(),
+                },
+            );
+        }
+        via = d.via.clone().filter(|next| *next != v);
+    }
     if !is_author_side(actor, &a) {
         a.deliveries.retain(|d| d.org_id == actor.org);
     }
     Some(AdvisoryView {
+        relay_notes,
         body_html: render_markdown(&a.fields.body),
         body_ja_html: a.fields.body_ja.as_deref().map(render_markdown),
         advisory: a,
@@ -65,13 +100,7 @@ pub async fn create(
     Query(q): Query<CreateQuery>,
     body: Bytes,
 ) -> ApiResult<(http::StatusCode, Json<AdvisoryRecord>)> {
-    let fields: AdvisoryFields = serde_json::from_slice(&body).map_err(|e| {
-        let msg = e.to_string();
-        ApiError::invalid(
-            &field_of(&msg).unwrap_or_else(|| "body".into()),
-            format!("invalid advisory: {msg}"),
-        )
-    })?;
+    let fields: AdvisoryFields = parse_json(&body)?;
     let a = s
         .store
         .create_advisory(&actor, &fields, q.drill, &s.settings.relay)

@@ -254,16 +254,24 @@ pub async fn export(
     })
 }
 
-/// Parse a JSON body, naming the offending field or position on failure.
+/// Parse a JSON body, naming the offending field (its path, e.g.
+/// `audience.sectors[0]`) or, for broken JSON, the line and column.
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
-    serde_json::from_slice(body).map_err(|e| {
-        let msg = e.to_string();
-        let field = msg
-            .split('`')
-            .nth(1)
-            .filter(|_| msg.contains("field"))
-            .unwrap_or("body")
-            .to_owned();
-        ApiError::invalid(&field, format!("invalid JSON body: {msg}"))
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let inner = e.inner().to_string();
+        let path = e.path().to_string();
+        // A missing or unknown field is reported at its parent: name the field itself.
+        let named = sakimori_core::report::field_of(&inner);
+        let field = match (path.as_str(), named) {
+            (".", Some(f)) => f,
+            (p, Some(f)) if inner.contains("missing field") => format!("{p}.{f}"),
+            (p, Some(f)) if inner.contains("unknown field") => {
+                format!("{}.{f}", p.rsplit_once('.').map(|x| x.0).unwrap_or(p))
+            }
+            (".", None) => "body".to_owned(),
+            (p, _) => p.to_owned(),
+        };
+        ApiError::invalid(&field, format!("invalid JSON body: {inner}"))
     })
 }

@@ -11,7 +11,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
 use sakimori_core::policy::{may_handle_report, may_update_report, may_view_report};
-use sakimori_core::report::{field_of, AnonymisedReport, ReportFields};
+use sakimori_core::report::{AnonymisedReport, ReportFields};
 use sakimori_core::routing::Mode;
 use sakimori_core::severity::{evaluate, nciss, Evaluation, Nciss, SeverityInputs};
 use sakimori_core::Actor;
@@ -48,15 +48,9 @@ pub struct SubmitQuery {
     drill_id: Option<String>,
 }
 
-/// Parse a report body; a missing mandatory field is named.
+/// Parse a report body; a missing mandatory field or a bad value is named.
 fn parse_fields(body: &[u8]) -> ApiResult<ReportFields> {
-    serde_json::from_slice(body).map_err(|e| {
-        let msg = e.to_string();
-        ApiError::invalid(
-            &field_of(&msg).unwrap_or_else(|| "body".into()),
-            format!("invalid report: {msg}"),
-        )
-    })
+    parse_json(body)
 }
 
 pub async fn submit(
