@@ -1,21 +1,13 @@
 //! Advisories down the chain through the API, on both engines.
 
-use axum::body::Body;
-use axum::Router;
-use http::{Method, Request, StatusCode};
-use http_body_util::BodyExt;
-use sakimori_core::registry::Format;
-use sakimori_core::{Actor, Role};
-use sakimori_server::{app, AppState, Settings};
-use sakimori_store::testing::{each_backend, TestDb};
-use sakimori_store::{NewUser, RelayPolicy, Store};
-use serde_json::{json, Value};
-use std::collections::HashMap;
-use std::sync::Arc;
-use tower::ServiceExt;
+mod common;
 
-const REFERENCE: &str = include_str!("../../../data/reference/registry.yaml");
-const DEMO: &str = include_str!("../../../data/demo/constituency.yaml");
+use http::{Method, StatusCode};
+use sakimori_core::Role;
+use sakimori_server::Settings;
+use sakimori_store::testing::{each_backend, TestDb};
+use sakimori_store::RelayPolicy;
+use serde_json::{json, Value};
 
 const USERS: &[(&str, &str, Role)] = &[
     ("nisc", "nisc", Role::Coordinator),
@@ -25,83 +17,6 @@ const USERS: &[(&str, &str, Role)] = &[
     ("aoba", "aoba-power", Role::Operator),
     ("gas", "hinode-gas", Role::Operator),
 ];
-
-struct World {
-    app: Router,
-    store: Arc<Store>,
-    tokens: HashMap<&'static str, String>,
-}
-
-async fn world(store: Store, relay: RelayPolicy) -> World {
-    store.ensure_reference(REFERENCE).await.unwrap();
-    store
-        .import_text(&Actor::system(), DEMO, Format::Yaml)
-        .await
-        .unwrap();
-    let mut tokens = HashMap::new();
-    for (name, org, role) in USERS {
-        let u = store
-            .create_user(
-                &Actor::system(),
-                &NewUser {
-                    username: (*name).into(),
-                    display_name: None,
-                    org: (*org).into(),
-                    roles: vec![*role],
-                    password: None,
-                },
-            )
-            .await
-            .unwrap();
-        tokens.insert(
-            *name,
-            store
-                .create_token(&Actor::system(), &u.id, "t", Some(1))
-                .await
-                .unwrap()
-                .1,
-        );
-    }
-    let store = Arc::new(store);
-    let settings = Settings {
-        relay,
-        ..Settings::default()
-    };
-    World {
-        app: app(AppState::with_settings(store.clone(), settings)),
-        store,
-        tokens,
-    }
-}
-
-impl World {
-    async fn call(
-        &self,
-        who: &str,
-        method: Method,
-        uri: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let req = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header("authorization", format!("Bearer {}", self.tokens[who]));
-        let req = match body {
-            Some(b) => req
-                .header("content-type", "application/json")
-                .body(Body::from(b.to_string()))
-                .unwrap(),
-            None => req.body(Body::empty()).unwrap(),
-        };
-        let resp = self.app.clone().oneshot(req).await.unwrap();
-        let status = resp.status();
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
-    }
-}
 
 fn vpn_advisory() -> Value {
     json!({"title": "VPN appliance campaign", "title_ja": "VPN機器を狙う攻撃", "body": "Patch **now**. <script>x</script>",
@@ -122,7 +37,7 @@ fn tier_of(status: &Value, tier: &str) -> Value {
 #[tokio::test]
 async fn an_amber_advisory_reaches_meti_the_ceptoars_and_their_operators_only() {
     each_backend(|TestDb { store, backend, .. }| async move {
-        let w = world(store, RelayPolicy::default()).await;
+        let w = common::world(store, USERS, Settings::default()).await;
         let mut body = vpn_advisory();
         body["audience"] = json!({"sectors": ["electricity"]});
         let (status, a) = w
@@ -241,14 +156,8 @@ async fn an_amber_advisory_reaches_meti_the_ceptoars_and_their_operators_only() 
 #[tokio::test]
 async fn a_reviewing_ceptoar_relays_with_a_note_before_operators_see_it() {
     each_backend(|TestDb { store, .. }| async move {
-        let w = world(
-            store,
-            RelayPolicy {
-                ministry_auto: true,
-                hub_auto: false,
-            },
-        )
-        .await;
+        let relay = RelayPolicy { ministry_auto: true, hub_auto: false };
+        let w = common::world(store, USERS, Settings { relay, ..Settings::default() }).await;
         let (_, a) = w
             .call(
                 "nisc",
@@ -333,7 +242,7 @@ async fn a_reviewing_ceptoar_relays_with_a_note_before_operators_see_it() {
 #[tokio::test]
 async fn reminders_then_escalation_to_deputies() {
     each_backend(|TestDb { store, backend, .. }| async move {
-        let w = world(store, RelayPolicy::default()).await;
+        let w = common::world(store, USERS, Settings::default()).await;
         let mut body = vpn_advisory();
         body["audience"] = json!({"organisations": ["kanto-power"]});
         let (_, a) = w
@@ -399,7 +308,7 @@ async fn reminders_then_escalation_to_deputies() {
 #[tokio::test]
 async fn bad_advisories_are_refused_and_nothing_is_sent() {
     each_backend(|TestDb { store, .. }| async move {
-        let w = world(store, RelayPolicy::default()).await;
+        let w = common::world(store, USERS, Settings::default()).await;
         let outbox_before = w.store.notifications(100_000).await.unwrap().len();
         let cases = [
             (

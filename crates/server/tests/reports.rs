@@ -4,29 +4,18 @@
 //! link into incidents; severity is evaluated with reasons; notifications go out
 //! by e-mail (to a local SMTP sink) and signed webhook.
 
+mod common;
+
 use axum::body::Body;
 use axum::Router;
 use http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
-use sakimori_core::registry::Format;
-use sakimori_core::{Actor, Role};
-use sakimori_server::{app, AppState};
+use sakimori_core::Role;
 use sakimori_store::testing::{each_backend, TestDb};
-use sakimori_store::{NewUser, Store};
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tower::ServiceExt;
-
-const REFERENCE: &str = include_str!("../../../data/reference/registry.yaml");
-const DEMO: &str = include_str!("../../../data/demo/constituency.yaml");
-
-struct World {
-    app: Router,
-    store: Arc<Store>,
-    tokens: HashMap<&'static str, String>,
-}
 
 /// Users: (name, organisation, role).
 const USERS: &[(&str, &str, Role)] = &[
@@ -38,81 +27,6 @@ const USERS: &[(&str, &str, Role)] = &[
     ("npa", "npa", Role::MinistryOfficer),
     ("fsa", "fsa", Role::MinistryOfficer),
 ];
-
-async fn world(store: Store) -> World {
-    store.ensure_reference(REFERENCE).await.unwrap();
-    store
-        .import_text(&Actor::system(), DEMO, Format::Yaml)
-        .await
-        .unwrap();
-    let mut tokens = HashMap::new();
-    for (name, org, role) in USERS {
-        let u = store
-            .create_user(
-                &Actor::system(),
-                &NewUser {
-                    username: (*name).into(),
-                    display_name: None,
-                    org: (*org).into(),
-                    roles: vec![*role],
-                    password: None,
-                },
-            )
-            .await
-            .unwrap();
-        tokens.insert(
-            *name,
-            store
-                .create_token(&Actor::system(), &u.id, "t", Some(1))
-                .await
-                .unwrap()
-                .1,
-        );
-    }
-    let store = Arc::new(store);
-    World {
-        app: app(AppState::new(store.clone())),
-        store,
-        tokens,
-    }
-}
-
-impl World {
-    async fn call(
-        &self,
-        who: &str,
-        method: Method,
-        uri: &str,
-        body: Option<Value>,
-        headers: &[(&str, &str)],
-    ) -> (StatusCode, Value) {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header("authorization", format!("Bearer {}", self.tokens[who]));
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let req = match body {
-            Some(b) => req
-                .header("content-type", "application/json")
-                .body(Body::from(b.to_string()))
-                .unwrap(),
-            None => req.body(Body::empty()).unwrap(),
-        };
-        let resp = self.app.clone().oneshot(req).await.unwrap();
-        let status = resp.status();
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
-    }
-
-    async fn report_count(&self) -> usize {
-        self.store.reports_for(None, 100_000).await.unwrap().len()
-    }
-}
 
 fn minimal(summary: &str) -> Value {
     json!({"summary": summary, "detected_at": "2026-11-21T23:10:00Z", "service_affected": true, "status": "reported"})
@@ -140,7 +54,7 @@ async fn one_report_reaches_ministry_nisc_and_ceptoar_who_acknowledge() {
         let mut body = minimal("Billing system unavailable");
         body["also_notify"] = json!(["npa"]);
         let (status, r) = w
-            .call("op", Method::POST, "/api/v1/reports", Some(body), &[])
+            .call_with("op", Method::POST, "/api/v1/reports", Some(body), &[])
             .await;
         assert_eq!(status, StatusCode::CREATED, "{backend:?} {r}");
         let id = r["id"].as_str().unwrap().to_owned();
@@ -156,7 +70,9 @@ async fn one_report_reaches_ministry_nisc_and_ceptoar_who_acknowledge() {
         );
         // Each recipient sees it in its list; an unrelated ministry does not.
         for who in ["meti", "ceptoar", "nisc", "npa"] {
-            let (_, list) = w.call(who, Method::GET, "/api/v1/reports", None, &[]).await;
+            let (_, list) = w
+                .call_with(who, Method::GET, "/api/v1/reports", None, &[])
+                .await;
             assert!(
                 list.as_array()
                     .unwrap()
@@ -166,11 +82,11 @@ async fn one_report_reaches_ministry_nisc_and_ceptoar_who_acknowledge() {
             );
         }
         let (_, list) = w
-            .call("fsa", Method::GET, "/api/v1/reports", None, &[])
+            .call_with("fsa", Method::GET, "/api/v1/reports", None, &[])
             .await;
         assert!(list.as_array().unwrap().is_empty());
         let (status, _) = w
-            .call(
+            .call_with(
                 "fsa",
                 Method::GET,
                 &format!("/api/v1/reports/{id}"),
@@ -184,7 +100,7 @@ async fn one_report_reaches_ministry_nisc_and_ceptoar_who_acknowledge() {
             "existence not confirmed to outsiders"
         );
         let (status, _) = w
-            .call(
+            .call_with(
                 "gasop",
                 Method::POST,
                 &format!("/api/v1/reports/{id}/ack"),
@@ -196,7 +112,7 @@ async fn one_report_reaches_ministry_nisc_and_ceptoar_who_acknowledge() {
 
         // The ministry opens it (read), then every recipient acknowledges.
         let (_, seen) = w
-            .call(
+            .call_with(
                 "meti",
                 Method::GET,
                 &format!("/api/v1/reports/{id}"),
@@ -207,7 +123,7 @@ async fn one_report_reaches_ministry_nisc_and_ceptoar_who_acknowledge() {
         assert!(seen["recipients"][0]["read_at"].is_string());
         for who in ["meti", "ceptoar", "nisc", "npa"] {
             let (status, r) = w
-                .call(
+                .call_with(
                     who,
                     Method::POST,
                     &format!("/api/v1/reports/{id}/ack"),
@@ -218,7 +134,7 @@ async fn one_report_reaches_ministry_nisc_and_ceptoar_who_acknowledge() {
             assert_eq!(status, StatusCode::OK, "{who}: {r}");
         }
         let (status, _) = w
-            .call(
+            .call_with(
                 "op",
                 Method::POST,
                 &format!("/api/v1/reports/{id}/ack"),
@@ -234,7 +150,7 @@ async fn one_report_reaches_ministry_nisc_and_ceptoar_who_acknowledge() {
 
         // The reporter sees who has it.
         let (_, mine) = w
-            .call(
+            .call_with(
                 "op",
                 Method::GET,
                 &format!("/api/v1/reports/{id}"),
@@ -255,7 +171,7 @@ async fn one_report_reaches_ministry_nisc_and_ceptoar_who_acknowledge() {
 
         // Timeline: created, delivered x4, read, acknowledged x4, status version.
         let (_, t) = w
-            .call(
+            .call_with(
                 "op",
                 Method::GET,
                 &format!("/api/v1/reports/{id}/timeline"),
@@ -289,7 +205,7 @@ async fn mandatory_fields_unknown_classes_and_retries() {
             let mut body = minimal("x");
             body.as_object_mut().unwrap().remove(missing);
             let (status, e) = w
-                .call("op", Method::POST, "/api/v1/reports", Some(body), &[])
+                .call_with("op", Method::POST, "/api/v1/reports", Some(body), &[])
                 .await;
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend:?}");
             assert_eq!(e["error"]["field"], field, "{e}");
@@ -297,7 +213,7 @@ async fn mandatory_fields_unknown_classes_and_retries() {
         let mut body = minimal("x");
         body["event_class"] = json!("alien-invasion");
         let (status, e) = w
-            .call("op", Method::POST, "/api/v1/reports", Some(body), &[])
+            .call_with("op", Method::POST, "/api/v1/reports", Some(body), &[])
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(
@@ -310,20 +226,20 @@ async fn mandatory_fields_unknown_classes_and_retries() {
         let mut body = minimal("x");
         body["affected_sectors"] = json!(["electricity", "space"]);
         let (_, e) = w
-            .call("op", Method::POST, "/api/v1/reports", Some(body), &[])
+            .call_with("op", Method::POST, "/api/v1/reports", Some(body), &[])
             .await;
         assert_eq!(e["error"]["field"], "affected_sectors[1]");
         let mut body = minimal("x");
         body["observables"] = json!([{"kind": "ipv4", "value": "999.1.1.1"}]);
         let (_, e) = w
-            .call("op", Method::POST, "/api/v1/reports", Some(body), &[])
+            .call_with("op", Method::POST, "/api/v1/reports", Some(body), &[])
             .await;
         assert_eq!(e["error"]["field"], "observables[0].value");
-        assert_eq!(w.report_count().await, 0, "nothing stored");
+        assert_eq!(report_count(&w).await, 0, "nothing stored");
 
         let key = [("idempotency-key", "fs01-2026-11-22")];
         let (s1, r1) = w
-            .call(
+            .call_with(
                 "op",
                 Method::POST,
                 "/api/v1/reports",
@@ -332,7 +248,7 @@ async fn mandatory_fields_unknown_classes_and_retries() {
             )
             .await;
         let (s2, r2) = w
-            .call(
+            .call_with(
                 "op",
                 Method::POST,
                 "/api/v1/reports",
@@ -343,7 +259,7 @@ async fn mandatory_fields_unknown_classes_and_retries() {
         assert_eq!((s1, s2), (StatusCode::CREATED, StatusCode::OK));
         assert_eq!(r1["id"], r2["id"]);
         assert_eq!(
-            w.report_count().await,
+            report_count(&w).await,
             1,
             "a retried submission stores once"
         );
@@ -355,20 +271,20 @@ async fn mandatory_fields_unknown_classes_and_retries() {
 async fn updates_are_versions_and_only_the_reporter_or_centre_update() {
     each_backend(|TestDb { store, .. }| async move {
         let w = world(store).await;
-        let (_, r) = w.call("op", Method::POST, "/api/v1/reports", Some(minimal("Web server slow")), &[]).await;
+        let (_, r) = w.call_with("op", Method::POST, "/api/v1/reports", Some(minimal("Web server slow")), &[]).await;
         let id = r["id"].as_str().unwrap();
         let patch = json!({"status": "under-response", "event_class": "availability", "causes": ["ddos"], "attack_types": ["ddos"],
                            "impact": {"affected_people": 20000, "duration_hours": 8, "substitutability": "partial"}});
-        let (status, r) = w.call("op", Method::PATCH, &format!("/api/v1/reports/{id}"), Some(patch), &[]).await;
+        let (status, r) = w.call_with("op", Method::PATCH, &format!("/api/v1/reports/{id}"), Some(patch), &[]).await;
         assert_eq!(status, StatusCode::OK, "{r}");
         assert_eq!(r["version"], 2);
         assert_eq!(r["fields"]["event_class"], "availability");
-        let (status, _) = w.call("meti", Method::PATCH, &format!("/api/v1/reports/{id}"), Some(json!({"status": "closed"})), &[]).await;
+        let (status, _) = w.call_with("meti", Method::PATCH, &format!("/api/v1/reports/{id}"), Some(json!({"status": "closed"})), &[]).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "a recipient does not rewrite the report");
-        let (status, r) = w.call("nisc", Method::PATCH, &format!("/api/v1/reports/{id}"), Some(json!({"event_class": "malware-infection"})), &[]).await;
+        let (status, r) = w.call_with("nisc", Method::PATCH, &format!("/api/v1/reports/{id}"), Some(json!({"event_class": "malware-infection"})), &[]).await;
         assert_eq!(status, StatusCode::OK, "NISC classifies");
         assert_eq!(r["version"], 3);
-        let (_, t) = w.call("op", Method::GET, &format!("/api/v1/reports/{id}/timeline"), None, &[]).await;
+        let (_, t) = w.call_with("op", Method::GET, &format!("/api/v1/reports/{id}/timeline"), None, &[]).await;
         let versions: Vec<&Value> = t.as_array().unwrap().iter().filter(|e| e["what"] == "version").collect();
         assert_eq!(versions.len(), 3);
         assert_eq!(versions[1]["detail"]["changed"], json!(["attack_types", "causes", "event_class", "impact", "status"]));
@@ -382,7 +298,7 @@ async fn outage_mode_changes_routing_and_every_switch_is_logged() {
     each_backend(|TestDb { store, backend, .. }| async move {
         let w = world(store).await;
         let (status, _) = w
-            .call(
+            .call_with(
                 "meti",
                 Method::PUT,
                 "/api/v1/modes/electricity",
@@ -396,7 +312,7 @@ async fn outage_mode_changes_routing_and_every_switch_is_logged() {
             "only the coordinator switches"
         );
         let (status, m) = w
-            .call(
+            .call_with(
                 "nisc",
                 Method::PUT,
                 "/api/v1/modes/electricity",
@@ -406,7 +322,7 @@ async fn outage_mode_changes_routing_and_every_switch_is_logged() {
             .await;
         assert_eq!(status, StatusCode::OK, "{m}");
         let (_, r) = w
-            .call(
+            .call_with(
                 "op",
                 Method::POST,
                 "/api/v1/reports",
@@ -426,7 +342,7 @@ async fn outage_mode_changes_routing_and_every_switch_is_logged() {
         assert_eq!(r["mode"], "large-scale-outage");
         // Gas is not in outage mode.
         let (_, g) = w
-            .call(
+            .call_with(
                 "gasop",
                 Method::POST,
                 "/api/v1/reports",
@@ -435,7 +351,7 @@ async fn outage_mode_changes_routing_and_every_switch_is_logged() {
             )
             .await;
         assert!(recipients(&g).iter().all(|(_, _, u)| u == "normal"));
-        w.call(
+        w.call_with(
             "nisc",
             Method::PUT,
             "/api/v1/modes/electricity",
@@ -444,7 +360,7 @@ async fn outage_mode_changes_routing_and_every_switch_is_logged() {
         )
         .await;
         let (status, e) = w
-            .call(
+            .call_with(
                 "nisc",
                 Method::PUT,
                 "/api/v1/modes/space",
@@ -478,20 +394,20 @@ async fn reports_link_into_incidents_and_get_severity_with_reasons() {
         let w = world(store).await;
         let mut a = minimal("Ransomware at control centre");
         a["impact"] = json!({"affected_people": 2_000_000, "affected_area": "region", "duration_hours": 80, "substitutability": "none"});
-        let (_, ra) = w.call("op", Method::POST, "/api/v1/reports", Some(a), &[]).await;
-        let (_, rb) = w.call("gasop", Method::POST, "/api/v1/reports", Some(minimal("Ransomware at gas dispatch")), &[]).await;
+        let (_, ra) = w.call_with("op", Method::POST, "/api/v1/reports", Some(a), &[]).await;
+        let (_, rb) = w.call_with("gasop", Method::POST, "/api/v1/reports", Some(minimal("Ransomware at gas dispatch")), &[]).await;
         let (status, inc) = w
-            .call("nisc", Method::POST, "/api/v1/incidents", Some(json!({"reports": [ra["id"], rb["number"].to_string()], "title": "Supply-chain ransomware"})), &[])
+            .call_with("nisc", Method::POST, "/api/v1/incidents", Some(json!({"reports": [ra["id"], rb["number"].to_string()], "title": "Supply-chain ransomware"})), &[])
             .await;
         assert_eq!(status, StatusCode::OK, "{inc}");
         assert_eq!(inc["reports"].as_array().unwrap().len(), 2);
-        let (status, _) = w.call("meti", Method::POST, "/api/v1/incidents", Some(json!({"reports": [ra["id"]], "title": "x"})), &[]).await;
+        let (status, _) = w.call_with("meti", Method::POST, "/api/v1/incidents", Some(json!({"reports": [ra["id"]], "title": "x"})), &[]).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
-        let (_, split) = w.call("nisc", Method::POST, &format!("/api/v1/reports/{}/unlink", rb["id"].as_str().unwrap()), None, &[]).await;
+        let (_, split) = w.call_with("nisc", Method::POST, &format!("/api/v1/reports/{}/unlink", rb["id"].as_str().unwrap()), None, &[]).await;
         assert!(split["incident_id"].is_null());
 
         let id = ra["id"].as_str().unwrap();
-        let (status, prov) = w.call("nisc", Method::POST, &format!("/api/v1/reports/{id}/severity"), Some(json!({"kind": "provisional"})), &[]).await;
+        let (status, prov) = w.call_with("nisc", Method::POST, &format!("/api/v1/reports/{id}/severity"), Some(json!({"kind": "provisional"})), &[]).await;
         assert_eq!(status, StatusCode::OK, "{prov}");
         assert_eq!(prov["record"]["evaluation"]["overall"], 4, "{prov}");
         let continuity = &prov["record"]["evaluation"]["viewpoints"][0];
@@ -499,17 +415,17 @@ async fn reports_link_into_incidents_and_get_severity_with_reasons() {
         assert!(continuity["reasons"].as_array().unwrap().iter().any(|r| r["indicator"] == "affected_people" && r["input"].as_str().unwrap().contains("2000000")), "{continuity}");
         assert!(prov["nciss"]["score"].as_u64().unwrap() > 50);
         let (_, fin) = w
-            .call("nisc", Method::POST, &format!("/api/v1/reports/{id}/severity"), Some(json!({"kind": "final", "inputs": {"affected_people": 500, "duration_hours": 2}})), &[])
+            .call_with("nisc", Method::POST, &format!("/api/v1/reports/{id}/severity"), Some(json!({"kind": "final", "inputs": {"affected_people": 500, "duration_hours": 2}})), &[])
             .await;
         assert_eq!(fin["record"]["evaluation"]["overall"], 1, "{fin}");
-        let (_, all) = w.call("op", Method::GET, &format!("/api/v1/reports/{id}/severity"), None, &[]).await;
+        let (_, all) = w.call_with("op", Method::GET, &format!("/api/v1/reports/{id}/severity"), None, &[]).await;
         let kinds: Vec<&str> = all.as_array().unwrap().iter().map(|s| s["kind"].as_str().unwrap()).collect();
         assert_eq!(kinds, vec!["provisional", "final"], "both are kept, with author and time");
         assert!(all[0]["author_user"] == "nisc" && all[0]["at"].is_string());
-        let (status, _) = w.call("op", Method::POST, &format!("/api/v1/reports/{id}/severity"), Some(json!({"kind": "final"})), &[]).await;
+        let (status, _) = w.call_with("op", Method::POST, &format!("/api/v1/reports/{id}/severity"), Some(json!({"kind": "final"})), &[]).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "only NISC evaluates");
 
-        let (_, anon) = w.call("nisc", Method::GET, &format!("/api/v1/reports/{id}/anonymised"), None, &[]).await;
+        let (_, anon) = w.call_with("nisc", Method::GET, &format!("/api/v1/reports/{id}/anonymised"), None, &[]).await;
         assert_eq!(anon["sector"], "electricity");
         assert!(!anon.to_string().contains("kanto") && !anon.to_string().contains("Ransomware at control"), "{anon}");
     })
@@ -606,7 +522,7 @@ async fn recipients_are_notified_by_email_and_signed_webhook() {
         let (hook_url, hooks) = webhook_sink().await;
         let secret = "meti-webhook-secret-0001";
         let (status, _) = w
-            .call(
+            .call_with(
                 "meti",
                 Method::PUT,
                 "/api/v1/organisations/meti/webhook",
@@ -616,7 +532,7 @@ async fn recipients_are_notified_by_email_and_signed_webhook() {
             .await;
         assert_eq!(status, StatusCode::NO_CONTENT);
         let (status, _) = w
-            .call(
+            .call_with(
                 "op",
                 Method::PUT,
                 "/api/v1/organisations/meti/webhook",
@@ -637,7 +553,7 @@ async fn recipients_are_notified_by_email_and_signed_webhook() {
         ] {
             let c = json!({"role": "duty-officer", "name": "Duty officer", "email": email});
             let (status, _) = w
-                .call(
+                .call_with(
                     who,
                     Method::POST,
                     &format!("/api/v1/organisations/{org}/contacts"),
@@ -648,7 +564,7 @@ async fn recipients_are_notified_by_email_and_signed_webhook() {
             assert_eq!(status, StatusCode::OK);
         }
         let (_, r) = w
-            .call(
+            .call_with(
                 "op",
                 Method::POST,
                 "/api/v1/reports",
@@ -721,7 +637,7 @@ async fn attachments_are_limited_and_hashed() {
     let (db, _guard) = sakimori_store::testing::sqlite().await;
     let w = world(db.store).await;
     let (_, r) = w
-        .call(
+        .call_with(
             "op",
             Method::POST,
             "/api/v1/reports",
@@ -776,11 +692,11 @@ async fn statistics_count_reports_of_the_fiscal_year_but_never_drills() {
             } else {
                 "/api/v1/reports"
             };
-            let (status, r) = w.call("op", Method::POST, uri, Some(b), &[]).await;
+            let (status, r) = w.call_with("op", Method::POST, uri, Some(b), &[]).await;
             assert_eq!(status, StatusCode::CREATED, "{r}");
         }
         let (status, st) = w
-            .call("nisc", Method::GET, "/api/v1/statistics?fy=2025", None, &[])
+            .call_with("nisc", Method::GET, "/api/v1/statistics?fy=2025", None, &[])
             .await;
         assert_eq!(status, StatusCode::OK, "{st}");
         assert_eq!(
@@ -791,7 +707,7 @@ async fn statistics_count_reports_of_the_fiscal_year_but_never_drills() {
         let events = &st["events"]["total"];
         assert_eq!(events["total"], 4);
         let (status, _) = w
-            .call("op", Method::GET, "/api/v1/statistics?fy=2025", None, &[])
+            .call_with("op", Method::GET, "/api/v1/statistics?fy=2025", None, &[])
             .await;
         assert_eq!(
             status,
@@ -799,7 +715,7 @@ async fn statistics_count_reports_of_the_fiscal_year_but_never_drills() {
             "operators do not read national statistics"
         );
         let (status, e) = w
-            .call(
+            .call_with(
                 "nisc",
                 Method::GET,
                 "/api/v1/statistics?fy=2025&format=pdf",
@@ -819,7 +735,7 @@ async fn statistics_count_reports_of_the_fiscal_year_but_never_drills() {
 async fn without_a_relay_emails_are_logged_as_not_sent_and_not_retried() {
     let (db, _guard) = sakimori_store::testing::sqlite().await;
     let w = world(db.store).await;
-    w.call(
+    w.call_with(
         "meti",
         Method::POST,
         "/api/v1/organisations/meti/contacts",
@@ -827,7 +743,7 @@ async fn without_a_relay_emails_are_logged_as_not_sent_and_not_retried() {
         &[],
     )
     .await;
-    w.call(
+    w.call_with(
         "op",
         Method::POST,
         "/api/v1/reports",
@@ -858,7 +774,7 @@ async fn a_refused_address_marks_the_contact_and_is_not_retried() {
         let (smtp_url, mails) = smtp_sink().await;
         for email in ["bounce@meti.example.jp", "desk@meti.example.jp"] {
             let (status, _) = w
-                .call(
+                .call_with(
                     "meti",
                     Method::POST,
                     "/api/v1/organisations/meti/contacts",
@@ -868,7 +784,7 @@ async fn a_refused_address_marks_the_contact_and_is_not_retried() {
                 .await;
             assert_eq!(status, StatusCode::OK);
         }
-        w.call(
+        w.call_with(
             "op",
             Method::POST,
             "/api/v1/reports",
@@ -901,4 +817,12 @@ async fn a_refused_address_marks_the_contact_and_is_not_retried() {
             && n.last_error.as_deref().unwrap_or("").starts_with("bounced")));
     })
     .await;
+}
+
+async fn world(store: sakimori_store::Store) -> common::World {
+    common::world(store, USERS, sakimori_server::Settings::default()).await
+}
+
+async fn report_count(w: &common::World) -> usize {
+    w.store.reports_for(None, 100_000).await.unwrap().len()
 }
