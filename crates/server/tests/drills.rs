@@ -4,7 +4,6 @@
 mod common;
 
 use http::{Method, StatusCode};
-use http_body_util::BodyExt;
 use sakimori_core::Role;
 use sakimori_store::testing::{each_backend, TestDb};
 use serde_json::json;
