@@ -7,6 +7,7 @@
 
 pub mod api;
 mod auth;
+pub mod console;
 pub mod error;
 mod metrics;
 mod openapi;
@@ -108,6 +109,7 @@ pub fn app(state: AppState) -> Router {
     }
     Router::new()
         .merge(api)
+        .merge(console::routes(state.clone()))
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))

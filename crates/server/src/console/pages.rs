@@ -1,0 +1,555 @@
+//! The console pages.
+
+use super::{check_csrf, lang, session, Lang, Session, LANG_COOKIE, SESSION_COOKIE};
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+use sakimori_core::advisory::render_markdown;
+use sakimori_core::classification::EventClass;
+use sakimori_core::policy::{may_handle_report, may_view_advisory, may_view_report};
+use sakimori_core::report::ReportFields;
+use sakimori_core::Role;
+use serde::Deserialize;
+
+type Page = Result<Response, Response>;
+
+fn layout(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> Markup {
+    let t = |k| lang.t(k);
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — " (t("app")) }
+                link rel="stylesheet" href="/static/app.css";
+            }
+            body {
+                header {
+                    strong { (t("app")) }
+                    @if let Some(s) = session {
+                        nav aria-label="main" {
+                            a href="/home" { (t("home")) }
+                            a href="/reports" { (t("reports")) }
+                            a href="/advisories" { (t("advisories")) }
+                        }
+                        span.who { (t("signed_in_as")) " " (s.actor.username) " (" (s.actor.org) ")" }
+                        form method="post" action="/logout" {
+                            input type="hidden" name="csrf" value=(s.csrf());
+                            button.link type="submit" { (t("logout")) }
+                        }
+                    }
+                    a href={ "/lang/" (lang.other().code()) } lang=(lang.other().code()) { (t("language")) }
+                }
+                main { h1 { (title) } (body) }
+            }
+        }
+    }
+}
+
+fn page(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> Response {
+    layout(lang, title, session, body).into_response()
+}
+
+fn tlp_label(tlp: sakimori_core::tlp::Tlp) -> Markup {
+    let class = match tlp {
+        sakimori_core::tlp::Tlp::Clear => "tlp tlp-clear",
+        sakimori_core::tlp::Tlp::Green => "tlp tlp-green",
+        sakimori_core::tlp::Tlp::Amber | sakimori_core::tlp::Tlp::AmberStrict => "tlp tlp-amber",
+        sakimori_core::tlp::Tlp::Red => "tlp tlp-red",
+    };
+    html! { span class=(class) { (tlp.label()) } }
+}
+
+pub async fn login_form(headers: HeaderMap) -> Response {
+    login_page(lang(&headers), None)
+}
+
+fn login_page(lang: Lang, error: Option<&str>) -> Response {
+    let t = |k| lang.t(k);
+    page(
+        lang,
+        t("login"),
+        None,
+        html! {
+            @if let Some(e) = error { p.error role="alert" { (e) } }
+            form.stack method="post" action="/login" {
+                label for="username" { (t("username")) }
+                input #username type="text" name="username" autocomplete="username";
+                label for="password" { (t("password")) }
+                input #password type="password" name="password" autocomplete="current-password";
+                p.muted { (t("or_token")) }
+                label for="token" { (t("token")) }
+                input #token type="password" name="token" autocomplete="off";
+                button type="submit" { (t("login")) }
+            }
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    token: String,
+}
+
+fn session_cookie(token: &str, max_age: i64) -> String {
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}"
+    )
+}
+
+pub async fn login(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let lang = lang(&headers);
+    let token = if !f.token.trim().is_empty() {
+        match s.store.authenticate(f.token.trim()).await {
+            Ok(Some(_)) => Some(f.token.trim().to_owned()),
+            _ => None,
+        }
+    } else {
+        match s.store.login(&f.username, &f.password).await {
+            Ok(Some(actor)) => s.store.create_session(&actor).await.ok().map(|(_, t)| t),
+            _ => None,
+        }
+    };
+    match token {
+        Some(t) => (
+            [(header::SET_COOKIE, session_cookie(&t, 12 * 3600))],
+            Redirect::to("/home"),
+        )
+            .into_response(),
+        None => {
+            let mut r = login_page(lang, Some(lang.t("bad_login")));
+            *r.status_mut() = StatusCode::UNAUTHORIZED;
+            r
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn logout(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Page {
+    let sess = session(&s, &headers).await?;
+    check_csrf(&sess, &f.csrf)?;
+    Ok((
+        [(header::SET_COOKIE, session_cookie("", 0))],
+        Redirect::to("/login"),
+    )
+        .into_response())
+}
+
+pub async fn set_lang(Path(code): Path<String>) -> Response {
+    let code = if code == "ja" { "ja" } else { "en" };
+    (
+        [(
+            header::SET_COOKIE,
+            format!("{LANG_COOKIE}={code}; Path=/; SameSite=Strict; Max-Age=31536000"),
+        )],
+        Redirect::to("/home"),
+    )
+        .into_response()
+}
+
+pub async fn home(State(s): State<AppState>, headers: HeaderMap) -> Page {
+    let sess = session(&s, &headers).await?;
+    let (l, t) = (sess.lang, |k| sess.lang.t(k));
+    let reports = visible_reports(&s, &sess).await;
+    let advisories = visible_advisories(&s, &sess).await;
+    let unacked_reports = reports
+        .iter()
+        .filter(|r| {
+            r.recipients
+                .iter()
+                .any(|x| x.org_id == sess.actor.org && x.acknowledged_at.is_none())
+        })
+        .count();
+    let unacked_advisories = advisories
+        .iter()
+        .filter(|a| {
+            a.deliveries
+                .iter()
+                .any(|d| d.org_id == sess.actor.org && d.acknowledged_at.is_none())
+        })
+        .count();
+    let outage = s
+        .store
+        .modes()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| m.mode == "large-scale-outage")
+        .map(|m| m.scope)
+        .collect::<Vec<_>>();
+    Ok(page(
+        l,
+        t("home"),
+        Some(&sess),
+        html! {
+            @if !outage.is_empty() { p.banner role="alert" { (t("outage")) ": " (outage.join(", ")) } }
+            ul {
+                li { a href="/reports" { (t("reports")) } " " @if unacked_reports > 0 { span.badge { (unacked_reports) " " (t("unacknowledged")) } } }
+                li { a href="/advisories" { (t("advisories")) } " " @if unacked_advisories > 0 { span.badge { (unacked_advisories) " " (t("unacknowledged")) } } }
+                @if sess.actor.roles.iter().any(|r| r.is_human()) { li { a href="/reports/new" { (t("new_report")) } } }
+            }
+        },
+    ))
+}
+
+async fn visible_reports(s: &AppState, sess: &Session) -> Vec<sakimori_store::ReportRecord> {
+    let centre = sess.actor.has(Role::Coordinator) || sess.actor.has(Role::Administrator);
+    s.store
+        .reports_for(if centre { None } else { Some(&sess.actor.org) }, 200)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| {
+            may_view_report(
+                &sess.actor,
+                &r.reporter_org,
+                &r.recipients
+                    .iter()
+                    .map(|x| x.org_id.clone())
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect()
+}
+
+async fn visible_advisories(s: &AppState, sess: &Session) -> Vec<sakimori_store::AdvisoryRecord> {
+    let org = if sess.actor.has(Role::Coordinator) {
+        None
+    } else {
+        Some(sess.actor.org.as_str())
+    };
+    s.store
+        .advisories_for(org, 200)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| may_view_advisory(&sess.actor, &a.author_org, a.fields.tlp, &a.delivered_to()))
+        .collect()
+}
+
+pub async fn reports(State(s): State<AppState>, headers: HeaderMap) -> Page {
+    let sess = session(&s, &headers).await?;
+    let (l, t) = (sess.lang, |k| sess.lang.t(k));
+    let list = visible_reports(&s, &sess).await;
+    Ok(page(
+        l,
+        t("reports"),
+        Some(&sess),
+        html! {
+            p { a href="/reports/new" { (t("new_report")) } }
+            @if list.is_empty() { p.muted { (t("none")) } } @else {
+                table {
+                    thead { tr { th scope="col" { (t("number")) } th scope="col" { (t("from")) } th scope="col" { (t("summary")) } th scope="col" { (t("status")) } th scope="col" { (t("acknowledged")) } } }
+                    tbody {
+                        @for r in &list {
+                            tr {
+                                td { a href={ "/reports/" (r.id) } { "#" (r.number) } }
+                                td { (r.reporter_org) }
+                                td { (r.fields.summary) }
+                                td { (r.fields.status) }
+                                td { (r.recipients.iter().filter(|x| x.acknowledged_at.is_some()).count()) "/" (r.recipients.len()) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+pub async fn new_report(State(s): State<AppState>, headers: HeaderMap) -> Page {
+    let sess = session(&s, &headers).await?;
+    Ok(report_form(&sess, None))
+}
+
+fn report_form(sess: &Session, error: Option<String>) -> Response {
+    let (l, t) = (sess.lang, |k| sess.lang.t(k));
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M").to_string();
+    page(
+        l,
+        t("new_report"),
+        Some(sess),
+        html! {
+            @if let Some(e) = error { p.error role="alert" { (e) } }
+            form.stack method="post" action="/reports" {
+                input type="hidden" name="csrf" value=(sess.csrf());
+                label for="summary" { (t("summary")) " (" (t("required")) ")" }
+                input #summary type="text" name="summary" required maxlength="300";
+                label for="detected_at" { (t("detected_at")) " (UTC, " (t("required")) ")" }
+                input #detected_at type="datetime-local" name="detected_at" value=(now) required;
+                label { input type="checkbox" name="service_affected" value="yes"; " " (t("service_affected")) }
+                label for="status" { (t("status")) }
+                select #status name="status" {
+                    @for st in ["reported", "under-response", "recovered"] { option value=(st) { (st) } }
+                }
+                details {
+                    summary { (t("more")) }
+                    label for="event_class" { (t("event_class")) }
+                    select #event_class name="event_class" {
+                        option value="" { "—" }
+                        @for e in EventClass::ALL { option value=(e.as_str()) { @if l == Lang::Ja { (e.label().ja) } @else { (e.label().en) } } }
+                    }
+                    label for="description" { (t("description")) }
+                    textarea #description name="description" rows="5" {}
+                }
+                button type="submit" { (t("submit")) }
+            }
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ReportForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    summary: String,
+    #[serde(default)]
+    detected_at: String,
+    service_affected: Option<String>,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    event_class: String,
+    #[serde(default)]
+    description: String,
+}
+
+pub async fn submit_report(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<ReportForm>,
+) -> Page {
+    let sess = session(&s, &headers).await?;
+    check_csrf(&sess, &f.csrf)?;
+    let detected = chrono::NaiveDateTime::parse_from_str(&f.detected_at, "%Y-%m-%dT%H:%M")
+        .map(|d| d.and_utc().to_rfc3339())
+        .unwrap_or_default();
+    let mut body = serde_json::json!({
+        "summary": f.summary, "detected_at": detected, "service_affected": f.service_affected.is_some(), "status": f.status,
+    });
+    if !f.event_class.is_empty() {
+        body["event_class"] = serde_json::json!(f.event_class);
+    }
+    if !f.description.trim().is_empty() {
+        body["description"] = serde_json::json!(f.description);
+    }
+    let fields: ReportFields = match serde_json::from_value(body) {
+        Ok(x) => x,
+        Err(e) => return Ok(report_form(&sess, Some(e.to_string()))),
+    };
+    match s
+        .store
+        .submit_report(&sess.actor, &fields, None, &s.settings.routing, false)
+        .await
+    {
+        Ok((r, _)) => Ok(Redirect::to(&format!("/reports/{}", r.id)).into_response()),
+        Err(e) => Ok(report_form(&sess, Some(e.to_string()))),
+    }
+}
+
+fn not_found(sess: &Session) -> Response {
+    let mut r = page(sess.lang, sess.lang.t("not_found"), Some(sess), html! {});
+    *r.status_mut() = StatusCode::NOT_FOUND;
+    r
+}
+
+pub async fn report(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Page {
+    let sess = session(&s, &headers).await?;
+    let (l, t) = (sess.lang, |k| sess.lang.t(k));
+    let Ok(mut r) = s.store.report_by_ref(&id).await else {
+        return Ok(not_found(&sess));
+    };
+    let recipients: Vec<String> = r.recipients.iter().map(|x| x.org_id.clone()).collect();
+    if !may_view_report(&sess.actor, &r.reporter_org, &recipients) {
+        return Ok(not_found(&sess));
+    }
+    if r.recipients
+        .iter()
+        .any(|x| x.org_id == sess.actor.org && x.read_at.is_none())
+    {
+        let _ = s.store.mark_report_read(&sess.actor, &r.id).await;
+        r = s.store.report(&r.id).await.unwrap_or(r);
+    }
+    let timeline = s.store.report_timeline(&r.id).await.unwrap_or_default();
+    let can_ack = may_handle_report(&sess.actor, &recipients)
+        && r.recipients
+            .iter()
+            .any(|x| x.org_id == sess.actor.org && x.acknowledged_at.is_none());
+    Ok(page(
+        l,
+        &format!("#{} {}", r.number, r.fields.summary),
+        Some(&sess),
+        html! {
+            p { (t("from")) ": " (r.reporter_org) " · " (t("status")) ": " (r.fields.status) " · " (t("detected_at")) ": " (r.fields.detected_at.to_rfc3339()) }
+            @if can_ack {
+                form method="post" action={ "/reports/" (r.id) "/ack" } {
+                    input type="hidden" name="csrf" value=(sess.csrf());
+                    button type="submit" { (t("acknowledge")) }
+                }
+            }
+            h2 { (t("recipients")) }
+            table {
+                thead { tr { th scope="col" { "#" } th scope="col" { (t("recipients")) } th scope="col" { (t("delivered")) } th scope="col" { (t("read")) } th scope="col" { (t("acknowledged")) } } }
+                tbody { @for x in &r.recipients { tr { td { (x.priority) } td { (x.org_id) } td { (x.delivered_at) } td { (x.read_at.as_deref().unwrap_or("—")) } td { (x.acknowledged_at.as_deref().unwrap_or("—")) } } } }
+            }
+            h2 { (t("timeline")) }
+            table { tbody { @for e in &timeline { tr { td { (e.at) } td { (e.organisation) } td { (e.what) } } } } }
+        },
+    ))
+}
+
+pub async fn ack_report(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Page {
+    let sess = session(&s, &headers).await?;
+    check_csrf(&sess, &f.csrf)?;
+    let Ok(r) = s.store.report_by_ref(&id).await else {
+        return Ok(not_found(&sess));
+    };
+    let recipients: Vec<String> = r.recipients.iter().map(|x| x.org_id.clone()).collect();
+    if !may_handle_report(&sess.actor, &recipients) {
+        return Ok(not_found(&sess));
+    }
+    let _ = s.store.acknowledge_report(&sess.actor, &r.id).await;
+    Ok(Redirect::to(&format!("/reports/{}", r.id)).into_response())
+}
+
+pub async fn advisories(State(s): State<AppState>, headers: HeaderMap) -> Page {
+    let sess = session(&s, &headers).await?;
+    let (l, t) = (sess.lang, |k| sess.lang.t(k));
+    let list = visible_advisories(&s, &sess).await;
+    let unread = list
+        .iter()
+        .filter(|a| {
+            a.deliveries
+                .iter()
+                .any(|d| d.org_id == sess.actor.org && d.read_at.is_none())
+        })
+        .count();
+    Ok(page(
+        l,
+        &format!("{} ({})", t("inbox"), t("advisories")),
+        Some(&sess),
+        html! {
+            p { span.badge { (unread) " " (t("unread")) } }
+            @if list.is_empty() { p.muted { (t("none")) } } @else {
+                table {
+                    thead { tr { th scope="col" { (t("number")) } th scope="col" { (t("tlp")) } th scope="col" { (t("category")) } th scope="col" { (t("title")) } th scope="col" { (t("status")) } } }
+                    tbody {
+                        @for a in &list {
+                            @let mine = a.deliveries.iter().find(|d| d.org_id == sess.actor.org);
+                            tr {
+                                td { a href={ "/advisories/" (a.id) } { "#" (a.number) } }
+                                td { (tlp_label(a.fields.tlp)) }
+                                td { @if l == Lang::Ja { (a.fields.category.label_ja()) } @else { (a.fields.category) } }
+                                td { @if l == Lang::Ja { (a.fields.title_ja.as_deref().unwrap_or(&a.fields.title)) } @else { (a.fields.title) } }
+                                td { @match mine { Some(d) if d.acknowledged_at.is_some() => { (t("acknowledged")) } Some(d) if d.read_at.is_some() => { (t("read")) } Some(_) => { strong { (t("unread")) } } None => { "—" } } }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+pub async fn advisory(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Page {
+    let sess = session(&s, &headers).await?;
+    let (l, t) = (sess.lang, |k| sess.lang.t(k));
+    let Ok(mut a) = s.store.advisory(&id).await else {
+        return Ok(not_found(&sess));
+    };
+    if !may_view_advisory(&sess.actor, &a.author_org, a.fields.tlp, &a.delivered_to()) {
+        return Ok(not_found(&sess));
+    }
+    if a.deliveries
+        .iter()
+        .any(|d| d.org_id == sess.actor.org && d.delivered_at.is_some() && d.read_at.is_none())
+    {
+        a = s
+            .store
+            .mark_advisory(&sess.actor, &a.id, false)
+            .await
+            .unwrap_or(a);
+    }
+    let mine = a
+        .deliveries
+        .iter()
+        .find(|d| d.org_id == sess.actor.org)
+        .cloned();
+    let title = if l == Lang::Ja {
+        a.fields.title_ja.clone().unwrap_or(a.fields.title.clone())
+    } else {
+        a.fields.title.clone()
+    };
+    let body = if l == Lang::Ja {
+        a.fields.body_ja.as_deref().unwrap_or(&a.fields.body)
+    } else {
+        &a.fields.body
+    };
+    Ok(page(
+        l,
+        &title,
+        Some(&sess),
+        html! {
+            p { (tlp_label(a.fields.tlp)) " " (t("category")) ": " @if l == Lang::Ja { (a.fields.category.label_ja()) } @else { (a.fields.category) } " · " (a.author_org) " · " (a.created_at) }
+            @if let Some(d) = &mine {
+                @if d.acknowledged_at.is_none() {
+                    form method="post" action={ "/advisories/" (a.id) "/ack" } {
+                        input type="hidden" name="csrf" value=(sess.csrf());
+                        button type="submit" { (t("acknowledge")) }
+                    }
+                } @else { p { (t("acknowledged")) ": " (d.acknowledged_at.as_deref().unwrap_or("")) } }
+            }
+            article { (PreEscaped(render_markdown(body))) }
+        },
+    ))
+}
+
+pub async fn ack_advisory(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Page {
+    let sess = session(&s, &headers).await?;
+    check_csrf(&sess, &f.csrf)?;
+    let Ok(a) = s.store.advisory(&id).await else {
+        return Ok(not_found(&sess));
+    };
+    if !may_view_advisory(&sess.actor, &a.author_org, a.fields.tlp, &a.delivered_to()) {
+        return Ok(not_found(&sess));
+    }
+    let _ = s.store.mark_advisory(&sess.actor, &a.id, true).await;
+    Ok(Redirect::to(&format!("/advisories/{}", a.id)).into_response())
+}
