@@ -297,3 +297,44 @@ fn w_session(w: &common::World, who: &str) -> String {
         w.tokens[who]
     )
 }
+
+#[tokio::test]
+async fn dashboard_statistics_and_registry_pages() {
+    each_backend(|TestDb { store, backend, .. }| async move {
+        let w = common::world(store, USERS, Settings::default()).await;
+        let (_, r) = w.call("op", Method::POST, "/api/v1/reports", Some(json!({"summary": "Grid SCADA alarm", "detected_at": "2026-11-21T01:00:00Z", "service_affected": true, "status": "reported", "impact": {"affected_people": 2000}}))).await;
+        w.call("nisc", Method::POST, &format!("/api/v1/reports/{}/severity", r["id"].as_str().unwrap()), Some(json!({"kind": "provisional"}))).await;
+        w.call("nisc", Method::PUT, "/api/v1/modes/electricity", Some(json!({"mode": "large-scale-outage"}))).await;
+
+        let mut nisc = Browser::new(&w, "ja");
+        nisc.sign_in_with_token(&w.tokens["nisc"]).await;
+        let d = nisc.go(Method::GET, "/dashboard", None).await;
+        assert_eq!(d.status, StatusCode::OK, "{backend:?}");
+        assert!(d.body.contains("電力") && d.body.contains("状況ボード") && d.body.contains("class=\"banner\""), "{}", d.body);
+        assert!(d.body.contains("<strong>1</strong>"), "the electricity report counted at its level");
+        let st = nisc.go(Method::GET, "/statistics?fy=2026", None).await;
+        assert!(st.body.contains("<table") && st.body.contains("事象"), "{}", &st.body[..st.body.len().min(500)]);
+        let svg = nisc.go(Method::GET, "/statistics.svg?fy=2026", None).await;
+        assert!(svg.body.starts_with("<svg"));
+
+        let mut op = Browser::new(&w, "en");
+        op.sign_in_with_token(&w.tokens["op"]).await;
+        assert_eq!(op.go(Method::GET, "/dashboard", None).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(op.go(Method::GET, "/statistics", None).await.status, StatusCode::NOT_FOUND);
+        let own = op.go(Method::GET, "/registry/kanto-power", None).await;
+        assert!(own.body.contains("csirt@kanto-power.example.jp") && own.body.contains("Confirm still valid"), "{}", own.body);
+        let bank = op.go(Method::GET, "/registry/asagiri-bank", None).await;
+        for c in w.store.contacts("asagiri-bank").await.unwrap() {
+            assert!(!bank.body.contains(&c.email), "{backend:?}: the bank's contacts stay private");
+        }
+        let contact = w.store.contacts("kanto-power").await.unwrap().remove(0);
+        let confirmed = op.go(Method::POST, &format!("/contacts/{}/confirm", contact.id), Some(&[("csrf", &csrf_of(&own.body))])).await;
+        assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
+        let today = chrono::Utc::now().date_naive().to_string();
+        assert_eq!(w.store.contacts("kanto-power").await.unwrap()[0].last_verified.as_deref(), Some(today.as_str()));
+        let bank_contact = w.store.contacts("asagiri-bank").await.unwrap().remove(0);
+        let denied = op.go(Method::POST, &format!("/contacts/{}/confirm", bank_contact.id), Some(&[("csrf", &csrf_of(&own.body))])).await;
+        assert_eq!(denied.status, StatusCode::NOT_FOUND);
+    })
+    .await;
+}

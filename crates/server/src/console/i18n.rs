@@ -117,4 +117,45 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Large-scale outage mode is on",
         "大規模重要インフラサービス障害対応時モードです",
     ),
+    ("dashboard", "Situation", "状況ボード"),
+    ("sector", "Sector", "分野"),
+    ("not_evaluated", "not evaluated", "未評価"),
+    ("severity", "Severity", "深刻度"),
+    ("awaiting", "Advisories awaiting acknowledgement", "受領確認待ちの情報提供"),
+    ("tier", "Tier", "階層"),
+    ("statistics", "Statistics", "統計"),
+    ("fiscal_year", "Fiscal year", "年度"),
+    ("registry", "Registry", "構成員台帳"),
+    ("organisations", "Organisations", "組織"),
+    ("kind", "Kind", "種別"),
+    ("contacts", "Contacts", "連絡先"),
+    ("last_verified", "Last verified", "最終確認日"),
+    ("confirm", "Confirm still valid", "有効であることを確認"),
+    ("assets", "Network assets", "ネットワーク資産"),
+    (
+        "private",
+        "Contacts and assets are visible to the organisation, its supervising ministry, its CEPTOAR and NISC.",
+        "連絡先と資産は、当該組織・所管省庁・セプター・NISC のみ閲覧できます。",
+    ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_word_has_both_languages_and_keys_are_unique() {
+        let mut keys = std::collections::HashSet::new();
+        for (k, en, ja) in WORDS {
+            assert!(keys.insert(*k), "duplicate key {k}");
+            assert!(!en.is_empty() && !ja.is_empty(), "{k}");
+        }
+        assert_eq!(Lang::pick(None, Some("ja-JP,ja;q=0.9,en;q=0.8")), Lang::Ja);
+        assert_eq!(
+            Lang::pick(Some("en"), Some("ja")),
+            Lang::En,
+            "the cookie wins"
+        );
+        assert_eq!(Lang::pick(None, None), Lang::En);
+    }
+}

@@ -41,6 +41,12 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/advisories", get(pages::advisories))
         .route("/advisories/{id}", get(pages::advisory))
         .route("/advisories/{id}/ack", post(pages::ack_advisory))
+        .route("/dashboard", get(pages::dashboard))
+        .route("/statistics", get(pages::statistics))
+        .route("/statistics.svg", get(pages::statistics_svg))
+        .route("/registry", get(pages::registry))
+        .route("/registry/{id}", get(pages::organisation))
+        .route("/contacts/{id}/confirm", post(pages::confirm_contact))
         .route(
             "/static/app.css",
             get(|| async { ([(header::CONTENT_TYPE, "text/css")], CSS) }),

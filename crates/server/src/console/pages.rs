@@ -33,8 +33,11 @@ fn layout(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> M
                     @if let Some(s) = session {
                         nav aria-label="main" {
                             a href="/home" { (t("home")) }
+                            @if s.actor.has(Role::Coordinator) || s.actor.has(Role::Administrator) { a href="/dashboard" { (t("dashboard")) } }
                             a href="/reports" { (t("reports")) }
                             a href="/advisories" { (t("advisories")) }
+                            a href="/registry" { (t("registry")) }
+                            @if sakimori_core::policy::allows(&s.actor, sakimori_core::Permission::ReadStatistics) { a href="/statistics" { (t("statistics")) } }
                         }
                         span.who { (t("signed_in_as")) " " (s.actor.username) " (" (s.actor.org) ")" }
                         form method="post" action="/logout" {
@@ -552,4 +555,296 @@ pub async fn ack_advisory(
     }
     let _ = s.store.mark_advisory(&sess.actor, &a.id, true).await;
     Ok(Redirect::to(&format!("/advisories/{}", a.id)).into_response())
+}
+
+/// The coordinator's situation dashboard: sectors × severity, the outage banner,
+/// advisories awaiting acknowledgement by tier. Refreshes itself every minute.
+pub async fn dashboard(State(s): State<AppState>, headers: HeaderMap) -> Page {
+    let sess = session(&s, &headers).await?;
+    let (l, t) = (sess.lang, |k| sess.lang.t(k));
+    if !(sess.actor.has(Role::Coordinator) || sess.actor.has(Role::Administrator)) {
+        return Ok(not_found(&sess));
+    }
+    let sectors = s.store.sectors().await.unwrap_or_default();
+    let reports = s.store.reports_for(None, 5000).await.unwrap_or_default();
+    // Sector × latest severity (or not evaluated) of open reports.
+    let mut matrix: std::collections::BTreeMap<(String, Option<u8>), usize> = Default::default();
+    for r in reports
+        .iter()
+        .filter(|r| !r.drill && r.fields.status != sakimori_core::report::ReportStatus::Closed)
+    {
+        let sector = s
+            .store
+            .organisation(&r.reporter_org)
+            .await
+            .ok()
+            .and_then(|o| o.sector)
+            .unwrap_or_default();
+        let level = s
+            .store
+            .severities("report", &r.id)
+            .await
+            .unwrap_or_default()
+            .last()
+            .map(|e| e.evaluation.overall.as_u8());
+        *matrix.entry((sector, level)).or_default() += 1;
+    }
+    let outage: Vec<String> = s
+        .store
+        .modes()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| m.mode == "large-scale-outage")
+        .map(|m| m.scope)
+        .collect();
+    let advisories = s.store.advisories_for(None, 50).await.unwrap_or_default();
+    let tiers: Vec<(String, usize, usize)> = ["ministry", "hub", "organisation"]
+        .iter()
+        .map(|tier| {
+            let ds: Vec<_> = advisories
+                .iter()
+                .filter(|a| !a.drill)
+                .flat_map(|a| a.deliveries.iter())
+                .filter(|d| d.tier == *tier && d.delivered_at.is_some())
+                .collect();
+            (
+                tier.to_string(),
+                ds.iter().filter(|d| d.acknowledged_at.is_none()).count(),
+                ds.len(),
+            )
+        })
+        .collect();
+    let levels: [Option<u8>; 6] = [None, Some(0), Some(1), Some(2), Some(3), Some(4)];
+    let mut resp = page(
+        l,
+        t("dashboard"),
+        Some(&sess),
+        html! {
+            @if !outage.is_empty() { p.banner role="alert" { (t("outage")) ": " (outage.join(", ")) } }
+            h2 { (t("reports")) " × " (t("severity")) }
+            table {
+                thead { tr { th scope="col" { (t("sector")) } @for lv in &levels { th scope="col" { @match lv { None => { (t("not_evaluated")) } Some(n) => { (n) } } } } } }
+                tbody {
+                    @for sec in &sectors {
+                        tr {
+                            th scope="row" { @if l == Lang::Ja { (sec.name.ja) } @else { (sec.name.en) } }
+                            @for lv in &levels {
+                                @let n = matrix.get(&(sec.id.clone(), *lv)).copied().unwrap_or(0);
+                                td { @if n > 0 { a href="/reports" { strong { (n) } } } @else { span.muted { "0" } } }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { (t("awaiting")) }
+            table {
+                thead { tr { th scope="col" { (t("tier")) } th scope="col" { (t("unacknowledged")) } th scope="col" { (t("delivered")) } } }
+                tbody { @for (tier, open, all) in &tiers { tr { td { (tier) } td { (open) } td { (all) } } } }
+            }
+            p { img src="/statistics.svg?trend=1" alt=(t("statistics")) width="640"; }
+        },
+    );
+    resp.headers_mut()
+        .insert(header::REFRESH, axum::http::HeaderValue::from_static("60"));
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+pub struct FyQuery {
+    fy: Option<i32>,
+    #[serde(default)]
+    trend: Option<u8>,
+}
+
+async fn stats_of(s: &AppState, fy: i32) -> sakimori_core::stats::Statistics {
+    let rows = s.store.stat_rows(Some(fy)).await.unwrap_or_default();
+    let mut st = sakimori_core::stats::compute(
+        &rows,
+        fy,
+        s.store.provisions_per_quarter(fy).await.unwrap_or_default(),
+    );
+    st.name_sectors(&s.store.sectors().await.unwrap_or_default());
+    st
+}
+
+fn stats_lang(l: Lang) -> sakimori_core::stats::Lang {
+    if l == Lang::Ja {
+        sakimori_core::stats::Lang::Ja
+    } else {
+        sakimori_core::stats::Lang::En
+    }
+}
+
+pub async fn statistics(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<FyQuery>,
+) -> Page {
+    let sess = session(&s, &headers).await?;
+    let (l, t) = (sess.lang, |k| sess.lang.t(k));
+    if !sakimori_core::policy::allows(&sess.actor, sakimori_core::Permission::ReadStatistics) {
+        return Ok(not_found(&sess));
+    }
+    let fy =
+        q.fy.unwrap_or_else(|| sakimori_core::report::fiscal_quarter(chrono::Utc::now()).0);
+    let st = stats_of(&s, fy).await;
+    Ok(page(
+        l,
+        &format!("{} — {} {fy}", t("statistics"), t("fiscal_year")),
+        Some(&sess),
+        html! {
+            p { a href={ "/statistics?fy=" (fy - 1) } { "← " (fy - 1) } " · " a href={ "/statistics?fy=" (fy + 1) } { (fy + 1) " →" } }
+            p { img src={ "/statistics.svg?fy=" (fy) } alt=(t("statistics")) width="640"; }
+            (PreEscaped(sakimori_core::stats::to_html(&st, stats_lang(l))))
+        },
+    ))
+}
+
+pub async fn statistics_svg(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<FyQuery>,
+) -> Page {
+    let sess = session(&s, &headers).await?;
+    if !sakimori_core::policy::allows(&sess.actor, sakimori_core::Permission::ReadStatistics) {
+        return Ok(not_found(&sess));
+    }
+    let svg = if q.trend.is_some() {
+        let rows = s.store.stat_rows(None).await.unwrap_or_default();
+        let mut years: Vec<i32> = rows.iter().map(|r| r.fiscal_year).collect();
+        years.sort();
+        years.dedup();
+        let mut all = Vec::new();
+        for y in years {
+            all.push(stats_of(&s, y).await);
+        }
+        sakimori_core::stats::trend_svg(&all, stats_lang(sess.lang))
+    } else {
+        let fy =
+            q.fy.unwrap_or_else(|| sakimori_core::report::fiscal_quarter(chrono::Utc::now()).0);
+        sakimori_core::stats::to_svg(&stats_of(&s, fy).await, stats_lang(sess.lang))
+    };
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}
+
+pub async fn registry(State(s): State<AppState>, headers: HeaderMap) -> Page {
+    let sess = session(&s, &headers).await?;
+    let (l, t) = (sess.lang, |k| sess.lang.t(k));
+    let orgs = s
+        .store
+        .organisations(&Default::default())
+        .await
+        .unwrap_or_default();
+    Ok(page(
+        l,
+        t("organisations"),
+        Some(&sess),
+        html! {
+            table {
+                thead { tr { th scope="col" { "ID" } th scope="col" { (t("kind")) } th scope="col" { (t("sector")) } th scope="col" { (t("organisations")) } } }
+                tbody {
+                    @for o in &orgs {
+                        tr {
+                            td { a href={ "/registry/" (o.id) } { (o.id) } }
+                            td { (o.kind) }
+                            td { (o.sector.as_deref().unwrap_or("")) }
+                            td { @if l == Lang::Ja { (o.name.ja) } @else { (o.name.en) } }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+pub async fn organisation(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Page {
+    let sess = session(&s, &headers).await?;
+    let (l, t) = (sess.lang, |k| sess.lang.t(k));
+    let Ok(o) = s.store.organisation(&id).await else {
+        return Ok(not_found(&sess));
+    };
+    let rel = s.store.relations(&id).await.map_err(|_| not_found(&sess))?;
+    let private = sakimori_core::policy::may_view_private(&sess.actor, &rel);
+    let editable = sakimori_core::policy::may_edit_contacts(&sess.actor, &rel);
+    let contacts = if private {
+        s.store.contacts(&id).await.unwrap_or_default()
+    } else {
+        vec![]
+    };
+    let assets = if private {
+        s.store.assets(&id).await.ok()
+    } else {
+        None
+    };
+    let name = if l == Lang::Ja {
+        o.name.ja.clone()
+    } else {
+        o.name.en.clone()
+    };
+    Ok(page(
+        l,
+        &name,
+        Some(&sess),
+        html! {
+            p { (t("kind")) ": " (o.kind) " · " (t("sector")) ": " (o.sector.as_deref().unwrap_or("—")) }
+            @if private {
+                h2 { (t("contacts")) }
+                table {
+                    thead { tr { th scope="col" { "" } th scope="col" { "e-mail" } th scope="col" { (t("last_verified")) } th scope="col" { "" } } }
+                    tbody {
+                        @for c in &contacts {
+                            tr {
+                                td { (c.name) " (" (c.role) @if c.deputy.0 { ", deputy" } ")" }
+                                td { (c.email) @if c.bounced_at.is_some() { " " span.badge { "bounced" } } }
+                                td { (c.last_verified.as_deref().unwrap_or("—")) }
+                                td { @if editable {
+                                    form method="post" action={ "/contacts/" (c.id) "/confirm" } {
+                                        input type="hidden" name="csrf" value=(sess.csrf());
+                                        button type="submit" { (t("confirm")) }
+                                    }
+                                } }
+                            }
+                        }
+                    }
+                }
+                @if let Some(a) = &assets {
+                    h2 { (t("assets")) }
+                    ul {
+                        @for p in &a.prefixes { li { code { (p) } } }
+                        @for d in &a.domains { li { code { (d) } } }
+                        @for n in &a.asns { li { "AS" (n) } }
+                        @for sv in &a.services { li { (sv) } }
+                    }
+                }
+            } @else { p.muted { (t("private")) } }
+        },
+    ))
+}
+
+pub async fn confirm_contact(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Page {
+    let sess = session(&s, &headers).await?;
+    check_csrf(&sess, &f.csrf)?;
+    let Ok(org) = s.store.contact_org(&id).await else {
+        return Ok(not_found(&sess));
+    };
+    let rel = s
+        .store
+        .relations(&org)
+        .await
+        .map_err(|_| not_found(&sess))?;
+    if !sakimori_core::policy::may_edit_contacts(&sess.actor, &rel) {
+        return Ok(not_found(&sess));
+    }
+    let _ = s.store.verify_contact(&sess.actor, &id).await;
+    Ok(Redirect::to(&format!("/registry/{org}")).into_response())
 }
