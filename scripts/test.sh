@@ -60,6 +60,25 @@ mkdir -p target
 cargo run --quiet -p sakimori -- openapi > target/openapi.json
 .venv/bin/openapi-spec-validator target/openapi.json
 
+# The web console in a real browser: Debian's Chromium driven by playwright-core.
+step "console end-to-end tests (headless Chromium)"
+if ! command -v chromium >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+    elif [ -n "${CI:-}" ]; then
+        echo "error: Chromium is required in CI (apt-get install chromium)" >&2
+        exit 1
+    fi
+fi
+if command -v chromium >/dev/null && command -v npm >/dev/null; then
+    npm ci --prefix e2e --no-audit --no-fund --silent
+    (cd e2e && node --test) 2>&1 | tee target/e2e-output.txt
+else
+    echo "!!! Chromium or npm missing: the console end-to-end tests did NOT run !!!" >&2
+    : > target/e2e-output.txt
+fi
+
 # One closing line with the totals of every test binary above.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-     END { printf "\ntests: %d passed, %d failed\n", p, f }' target/test-output.txt
+     /^# pass / { p += $3 } /^# fail / { f += $3 }
+     END { printf "\ntests: %d passed, %d failed\n", p, f }' target/test-output.txt target/e2e-output.txt

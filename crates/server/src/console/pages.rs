@@ -103,9 +103,18 @@ pub struct LoginForm {
     token: String,
 }
 
-fn session_cookie(token: &str, max_age: i64) -> String {
+/// The session cookie: `Secure` everywhere except on a loopback address, where a
+/// browser talking plain HTTP to a local demo would otherwise drop it.
+fn session_cookie(headers: &HeaderMap, token: &str, max_age: i64) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let name = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
+    let loopback = matches!(name, "localhost" | "127.0.0.1" | "[::1]");
+    let secure = if loopback { "" } else { " Secure;" };
     format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}"
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly;{secure} SameSite=Strict; Max-Age={max_age}"
     )
 }
 
@@ -128,7 +137,7 @@ pub async fn login(
     };
     match token {
         Some(t) => (
-            [(header::SET_COOKIE, session_cookie(&t, 12 * 3600))],
+            [(header::SET_COOKIE, session_cookie(&headers, &t, 12 * 3600))],
             Redirect::to("/home"),
         )
             .into_response(),
@@ -154,7 +163,7 @@ pub async fn logout(
     let sess = session(&s, &headers).await?;
     check_csrf(&sess, &f.csrf)?;
     Ok((
-        [(header::SET_COOKIE, session_cookie("", 0))],
+        [(header::SET_COOKIE, session_cookie(&headers, "", 0))],
         Redirect::to("/login"),
     )
         .into_response())
