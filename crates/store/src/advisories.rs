@@ -325,6 +325,32 @@ impl Store {
         Ok(out)
     }
 
+    /// The advisories `actor` may read, newest first, through the access policy.
+    pub async fn advisories_visible_to(
+        &self,
+        actor: &Actor,
+        limit: i64,
+    ) -> Result<Vec<AdvisoryRecord>> {
+        let org = if actor.has(sakimori_core::Role::Coordinator) {
+            None
+        } else {
+            Some(actor.org.as_str())
+        };
+        Ok(self
+            .advisories_for(org, limit)
+            .await?
+            .into_iter()
+            .filter(|a| {
+                sakimori_core::policy::may_view_advisory(
+                    actor,
+                    &a.author_org,
+                    a.fields.tlp,
+                    &a.delivered_to(),
+                )
+            })
+            .collect())
+    }
+
     /// The actor's organisation relays an advisory to the tier below (after its
     /// review), with an optional note; tiers below that relay automatically follow.
     pub async fn relay_advisory(

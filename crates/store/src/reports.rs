@@ -240,6 +240,13 @@ fn json<T: Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("serialisable")
 }
 
+impl ReportRecord {
+    /// The organisations it was delivered to.
+    pub fn recipient_orgs(&self) -> Vec<String> {
+        self.recipients.iter().map(|x| x.org_id.clone()).collect()
+    }
+}
+
 impl ReportRow {
     fn into_record(self, recipients: Vec<RecipientState>) -> Result<ReportRecord> {
         Ok(ReportRecord {
@@ -519,6 +526,22 @@ impl Store {
             out.push(r.into_record(rec)?);
         }
         Ok(out)
+    }
+
+    /// The reports `actor` may read, newest first: the candidates of its
+    /// organisation (all, for the centre), each passed through the access policy.
+    pub async fn reports_visible_to(&self, actor: &Actor, limit: i64) -> Result<Vec<ReportRecord>> {
+        let centre = actor.has(sakimori_core::Role::Coordinator)
+            || actor.has(sakimori_core::Role::Administrator);
+        let candidates = self
+            .reports_for(if centre { None } else { Some(&actor.org) }, limit)
+            .await?;
+        Ok(candidates
+            .into_iter()
+            .filter(|r| {
+                sakimori_core::policy::may_view_report(actor, &r.reporter_org, &r.recipient_orgs())
+            })
+            .collect())
     }
 
     /// Apply an update (a JSON object of changed fields) as a new version.

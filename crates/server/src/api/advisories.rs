@@ -119,12 +119,7 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Vec<AdvisoryView>>> {
     let limit = q.limit.unwrap_or(200).clamp(1, 5000);
-    let org = if actor.has(Role::Coordinator) {
-        None
-    } else {
-        Some(actor.org.as_str())
-    };
-    let all = s.store.advisories_for(org, limit).await?;
+    let all = s.store.advisories_visible_to(&actor, limit).await?;
     Ok(Json(
         all.into_iter().filter_map(|a| view(&actor, a)).collect(),
     ))

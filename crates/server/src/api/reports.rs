@@ -18,14 +18,10 @@ use sakimori_core::Actor;
 use sakimori_store::{AttachmentInfo, ModeState, ReportRecord, SeverityRecord, TimelineEntry};
 use serde::{Deserialize, Serialize};
 
-fn recipients_of(r: &ReportRecord) -> Vec<String> {
-    r.recipients.iter().map(|x| x.org_id.clone()).collect()
-}
-
 /// Load a report the actor may see; 404 otherwise, so that its existence is not confirmed.
 async fn visible(s: &AppState, actor: &Actor, id: &str) -> ApiResult<ReportRecord> {
     let r = s.store.report_by_ref(id).await?;
-    if may_view_report(actor, &r.reporter_org, &recipients_of(&r)) {
+    if may_view_report(actor, &r.reporter_org, &r.recipient_orgs()) {
         Ok(r)
     } else {
         Err(ApiError::not_found(format!("report {id:?} not found")))
@@ -109,19 +105,8 @@ pub async fn list(
     Extension(actor): Extension<Actor>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Vec<ReportRecord>>> {
-    let centre = actor.has(sakimori_core::Role::Coordinator)
-        || actor.has(sakimori_core::Role::Administrator);
     let limit = q.limit.unwrap_or(200).clamp(1, 5000);
-    let candidates = s
-        .store
-        .reports_for(if centre { None } else { Some(&actor.org) }, limit)
-        .await?;
-    Ok(Json(
-        candidates
-            .into_iter()
-            .filter(|r| may_view_report(&actor, &r.reporter_org, &recipients_of(r)))
-            .collect(),
-    ))
+    Ok(Json(s.store.reports_visible_to(&actor, limit).await?))
 }
 
 pub async fn show(
@@ -162,7 +147,7 @@ pub async fn acknowledge(
     Path(id): Path<String>,
 ) -> ApiResult<Json<ReportRecord>> {
     let r = visible(&s, &actor, &id).await?;
-    if !may_handle_report(&actor, &recipients_of(&r)) {
+    if !may_handle_report(&actor, &r.recipient_orgs()) {
         return Err(ApiError::forbidden("only recipients acknowledge a report"));
     }
     Ok(Json(s.store.acknowledge_report(&actor, &r.id).await?))
@@ -181,7 +166,7 @@ pub async fn comment(
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let r = visible(&s, &actor, &id).await?;
-    if !(may_handle_report(&actor, &recipients_of(&r))
+    if !(may_handle_report(&actor, &r.recipient_orgs())
         || may_update_report(&actor, &r.reporter_org))
     {
         return Err(ApiError::forbidden("commenting this report"));

@@ -227,38 +227,17 @@ pub async fn home(State(s): State<AppState>, headers: HeaderMap) -> Page {
 }
 
 async fn visible_reports(s: &AppState, sess: &Session) -> Vec<sakimori_store::ReportRecord> {
-    let centre = sess.actor.has(Role::Coordinator) || sess.actor.has(Role::Administrator);
     s.store
-        .reports_for(if centre { None } else { Some(&sess.actor.org) }, 200)
+        .reports_visible_to(&sess.actor, 200)
         .await
         .unwrap_or_default()
-        .into_iter()
-        .filter(|r| {
-            may_view_report(
-                &sess.actor,
-                &r.reporter_org,
-                &r.recipients
-                    .iter()
-                    .map(|x| x.org_id.clone())
-                    .collect::<Vec<_>>(),
-            )
-        })
-        .collect()
 }
 
 async fn visible_advisories(s: &AppState, sess: &Session) -> Vec<sakimori_store::AdvisoryRecord> {
-    let org = if sess.actor.has(Role::Coordinator) {
-        None
-    } else {
-        Some(sess.actor.org.as_str())
-    };
     s.store
-        .advisories_for(org, 200)
+        .advisories_visible_to(&sess.actor, 200)
         .await
         .unwrap_or_default()
-        .into_iter()
-        .filter(|a| may_view_advisory(&sess.actor, &a.author_org, a.fields.tlp, &a.delivered_to()))
-        .collect()
 }
 
 pub async fn reports(State(s): State<AppState>, headers: HeaderMap) -> Page {
@@ -394,7 +373,7 @@ pub async fn report(State(s): State<AppState>, headers: HeaderMap, Path(id): Pat
     let Ok(mut r) = s.store.report_by_ref(&id).await else {
         return Ok(not_found(&sess));
     };
-    let recipients: Vec<String> = r.recipients.iter().map(|x| x.org_id.clone()).collect();
+    let recipients = r.recipient_orgs();
     if !may_view_report(&sess.actor, &r.reporter_org, &recipients) {
         return Ok(not_found(&sess));
     }
@@ -444,7 +423,7 @@ pub async fn ack_report(
     let Ok(r) = s.store.report_by_ref(&id).await else {
         return Ok(not_found(&sess));
     };
-    let recipients: Vec<String> = r.recipients.iter().map(|x| x.org_id.clone()).collect();
+    let recipients = r.recipient_orgs();
     if !may_handle_report(&sess.actor, &recipients) {
         return Ok(not_found(&sess));
     }
