@@ -6,7 +6,8 @@
 #   SAKIMORI_TEST_POSTGRES   PostgreSQL to test against
 #                            (default postgres://postgres@127.0.0.1:5432/test)
 #   SAKIMORI_TEST_BACKENDS   sqlite,postgres (default both)
-#   CI                       when set, a missing PostgreSQL fails the run
+#   CI                       when set, a missing PostgreSQL or Python tool
+#                            fails the run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +39,15 @@ if [[ "$SAKIMORI_TEST_BACKENDS" == *postgres* ]]; then
     fi
 fi
 
+# Standards' own tools (validators, reference clients), from a small Python venv
+# this script creates; the Rust tests find it through SAKIMORI_TEST_PYTHON.
+step "Python tools (.venv)"
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+.venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
+export SAKIMORI_TEST_PYTHON="$PWD/.venv/bin/python"
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -48,12 +58,6 @@ step "cargo test (backends: $SAKIMORI_TEST_BACKENDS)"
 mkdir -p target
 cargo test --workspace 2>&1 | tee target/test-output.txt
 
-# Standards' own tools, from a small Python venv this script creates.
-step "Python tools (.venv)"
-if [ ! -x .venv/bin/python ]; then
-    python3 -m venv .venv
-fi
-.venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
 
 step "OpenAPI document against openapi-spec-validator"
 mkdir -p target

@@ -147,3 +147,29 @@ impl ConnectLazy for sqlx::AnyConnection {
             .expect("create schema");
     }
 }
+
+/// The Python of the test venv that `scripts/test.sh` creates (the standards' own
+/// validators and reference clients: stix2-validator, taxii2-client, PyMISP):
+/// `SAKIMORI_TEST_PYTHON`, else `.venv/bin/python` at the workspace root.
+/// Missing: a panic under CI, a loud `None` otherwise.
+pub fn python() -> Option<PathBuf> {
+    let path = std::env::var_os("SAKIMORI_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python")
+        });
+    if path.exists() {
+        return Some(path);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "the test venv ({}) is required in CI: run scripts/test.sh",
+            path.display()
+        );
+    }
+    eprintln!(
+        "!!! SKIPPED: no test venv at {} (run scripts/test.sh once to create it) !!!",
+        path.display()
+    );
+    None
+}
