@@ -35,6 +35,17 @@ pub struct FileConfig {
     pub notify: Option<sakimori_notify::NotifyConfig>,
     #[serde(default)]
     pub advisories: AdvisoriesSection,
+    #[serde(default)]
+    pub intel: IntelSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntelSection {
+    /// Serve TLP:CLEAR objects without a token at /api/v1/intel/public (default off).
+    pub public_feed: Option<bool>,
+    /// A directory of warninglist files (*.txt) that add to or replace the shipped ones.
+    pub warninglists_dir: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -93,6 +104,8 @@ pub struct Config {
     pub relay: sakimori_store::RelayPolicy,
     pub remind_after_minutes: u32,
     pub escalate_after_minutes: u32,
+    pub public_feed: bool,
+    pub warninglists_dir: Option<PathBuf>,
 }
 
 /// A configuration problem with its place.
@@ -278,6 +291,8 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
         },
         remind_after_minutes: file.advisories.remind_after_minutes.unwrap_or(240),
         escalate_after_minutes: file.advisories.escalate_after_minutes.unwrap_or(480),
+        public_feed: file.intel.public_feed.unwrap_or(false),
+        warninglists_dir: file.intel.warninglists_dir.as_ref().map(PathBuf::from),
         notify: {
             let mut n = file.notify.clone().unwrap_or_default();
             if let Some(url) = env("SAKIMORI_SMTP_URL") {

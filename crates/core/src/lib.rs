@@ -10,13 +10,16 @@ pub mod classification;
 pub mod drill;
 pub mod identity;
 pub mod lookup;
+pub mod pattern;
 pub mod policy;
 pub mod registry;
 pub mod report;
 pub mod routing;
 pub mod severity;
 pub mod stats;
+pub mod stix;
 pub mod tlp;
+pub mod warninglist;
 
 pub use identity::{Actor, Role};
 pub use policy::Permission;

@@ -13,7 +13,7 @@ use sakimori_core::Actor;
 
 /// The token in `Authorization: Bearer T` or `Authorization: Basic base64(user:T)`,
 /// with the user name when Basic was used.
-fn credentials(req: &Request) -> Option<(Option<String>, String)> {
+pub(crate) fn credentials(req: &Request) -> Option<(Option<String>, String)> {
     let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, rest) = value.split_once(' ')?;
     match scheme.to_ascii_lowercase().as_str() {

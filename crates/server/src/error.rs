@@ -81,6 +81,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { .. } => ApiError::not_found(e.to_string()),
             StoreError::Invalid { field, message } => ApiError::invalid(&field, message),
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            StoreError::Forbidden(m) => ApiError::forbidden(&m),
             StoreError::Import(problems) => ApiError {
                 problems,
                 ..ApiError::new(

@@ -11,6 +11,7 @@ pub mod console;
 pub mod error;
 mod metrics;
 mod openapi;
+pub mod taxii;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::{self, Next};
@@ -41,6 +42,10 @@ pub struct Settings {
     /// Unacknowledged advisories: remind after this, then escalate to deputies.
     pub remind_after: chrono::Duration,
     pub escalate_after: chrono::Duration,
+    /// Known-benign values that flag likely false positives.
+    pub warninglists: sakimori_core::warninglist::Warninglists,
+    /// Serve TLP:CLEAR objects without a token at `/api/v1/intel/public`.
+    pub public_feed: bool,
 }
 
 /// The default routing rules shipped in `data/routing/default.yaml`.
@@ -55,6 +60,8 @@ impl Default for Settings {
             relay: sakimori_store::RelayPolicy::default(),
             remind_after: chrono::Duration::hours(4),
             escalate_after: chrono::Duration::hours(8),
+            warninglists: sakimori_core::warninglist::Warninglists::shipped(),
+            public_feed: false,
         }
     }
 }
@@ -110,6 +117,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(console::routes(state.clone()))
+        .merge(taxii::routes(state.clone()))
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
@@ -143,6 +151,15 @@ async fn healthz(State(state): State<AppState>) -> Response {
                 .into_response()
         }
     }
+}
+
+/// The confidentiality notice of communities with that rule (the Council), as
+/// sent with every view and export of their objects (an HTTP header: ASCII).
+pub fn notice_header(communities: &[String]) -> String {
+    format!(
+        "CONFIDENTIAL - shared under the rules of {}: members only, duty of confidentiality; do not disclose",
+        communities.join(", ")
+    )
 }
 
 /// Count and time every request for `/metrics`.

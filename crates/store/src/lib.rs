@@ -10,6 +10,7 @@ mod advisories;
 mod audit;
 mod drills;
 mod identity;
+mod intel;
 mod outbox;
 mod registry;
 mod reports;
@@ -18,6 +19,11 @@ pub mod testing;
 pub use advisories::{tier_status, AdvisoryRecord, DeliveryState, RelayPolicy, TierStatus};
 pub use drills::{DrillRecord, DrillReport, DrillScope, StaleContact};
 pub use identity::{NewUser, TokenInfo, User};
+pub use intel::{
+    collection_access, version_key, AddStatus, Collection, Correlation, ObjectFilter,
+    ObjectOutcome, ObjectPage, ObjectRow, ShareOptions, SharingFacts, VersionMatch,
+    INBOX_COLLECTION, SHARED_COLLECTION,
+};
 pub use outbox::OutboxItem;
 pub use registry::{ContactRecord, Flag, ImportReport, OrgFilter};
 pub use reports::{
@@ -48,6 +54,8 @@ pub enum StoreError {
     Invalid { field: String, message: String },
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error("the import was refused: {} problem(s)", .0.len())]
     Import(Vec<ValidationError>),
 }

@@ -455,6 +455,8 @@ impl Store {
             .await?;
         }
         w.commit().await?;
+        // Every community gets its intelligence collection.
+        self.ensure_collections().await?;
         Ok(ImportReport {
             findings: plan.findings,
             ..report

@@ -20,6 +20,7 @@ pub async fn run(g: &Global, a: ServeArgs) -> anyhow::Result<ExitCode> {
     let cfg = config::load(&o)?;
     init_logging(&cfg);
     let store = Arc::new(open_store(&cfg).await?);
+    store.ensure_collections().await?;
     let demo_users = if a.demo {
         Some(demo::install(&store).await?)
     } else {
@@ -108,6 +109,21 @@ pub fn settings(cfg: &config::Config) -> anyhow::Result<sakimori_server::Setting
     s.relay = cfg.relay;
     s.remind_after = chrono::Duration::minutes(cfg.remind_after_minutes as i64);
     s.escalate_after = chrono::Duration::minutes(cfg.escalate_after_minutes as i64);
+    s.public_feed = cfg.public_feed;
+    if let Some(dir) = &cfg.warninglists_dir {
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| anyhow::anyhow!("intel.warninglists_dir {}: {e}", dir.display()))?;
+        for entry in entries {
+            let path = entry?.path();
+            if path.extension().is_some_and(|x| x == "txt") {
+                let text = std::fs::read_to_string(&path)?;
+                let name = path.file_stem().unwrap_or_default().to_string_lossy();
+                let list = sakimori_core::warninglist::Warninglist::parse(&name, &text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                s.warninglists.add(list);
+            }
+        }
+    }
     Ok(s)
 }
 

@@ -4,6 +4,7 @@ mod advisories;
 mod audit;
 mod drills;
 mod identity;
+pub(crate) mod intel;
 mod registry;
 mod reports;
 
@@ -244,5 +245,26 @@ pub fn routes() -> Vec<RouteSpec> {
             .body(JSON, schema_ref::<drills::SelfCheck>),
         RouteSpec::new(Method::GET, "/api/v1/notifications", ReadAudit, "audit", "The delivery log of e-mails and webhooks", reports::notifications)
             .returns(schema_list::<sakimori_store::OutboxItem>),
+        RouteSpec::new(Method::GET, "/api/v1/intel/collections", ReadIntel, "intel", "The collections you may read (with the inbox of everything shared with you) and whether you may add to each", intel::collections)
+            .returns(schema_list::<intel::CollectionView>),
+        RouteSpec::new(Method::POST, "/api/v1/intel/collections", ManageIntel, "intel", "Create a collection for a community (or the whole platform)", intel::create_collection)
+            .body(JSON, schema_ref::<intel::NewCollection>)
+            .returns(schema_ref::<sakimori_store::Collection>),
+        RouteSpec::new(Method::POST, "/api/v1/intel/objects", SubmitIntel, "intel", "Share STIX 2.1 objects (or a bundle) into a collection under a TLP marking, with named recipients for AMBER and RED; all or nothing unless partial", intel::share)
+            .body(JSON, schema_ref::<intel::ShareRequest>)
+            .returns(schema_ref::<sakimori_store::AddStatus>),
+        RouteSpec::new(Method::GET, "/api/v1/intel/objects", ReadIntel, "intel", "Search what you may see: text, type, id, collection; anonymised where it left its community", intel::search)
+            .query(&[("q", "text anywhere in the object"), ("type", "STIX type"), ("id", "STIX id"), ("collection", "collection id (default: everything)"), ("added_after", "timestamp"), ("limit", "page size (default 100)"), ("next", "cursor from the previous page"), ("versions", "last (default), first or all"), ("include_revoked", "true to list revoked objects")])
+            .returns(schema_ref::<intel::SearchResult>),
+        RouteSpec::new(Method::GET, "/api/v1/intel/objects/{id}", ReadIntel, "intel", "One object: every version you may see, and its correlations", intel::object)
+            .returns(schema_ref::<intel::ObjectDetail>),
+        RouteSpec::new(Method::POST, "/api/v1/intel/objects/{id}/relay", SubmitIntel, "intel", "Relay a TLP:AMBER object you received to one of your constituents (a hub to its members)", intel::relay)
+            .body(JSON, schema_ref::<intel::RelayRequest>),
+        RouteSpec::new(Method::GET, "/api/v1/intel/export", ReadIntel, "intel", "Export what you may see as a STIX 2.1 bundle (with the TLP marking definitions)", intel::export)
+            .query(&[("q", "text anywhere in the object"), ("type", "STIX type"), ("collection", "collection id (default: everything)"), ("added_after", "timestamp")]),
+        RouteSpec::new(Method::GET, "/api/v1/intel/correlations", ReadIntel, "intel", "How often values (addresses, domains, hashes) appear in reports, sightings and indicators, and from how many organisations", intel::correlations)
+            .query(&[("value", "comma-separated values: an address, domain, URL, hash, or type:path=value")])
+            .returns(schema_list::<sakimori_store::Correlation>),
+        RouteSpec::new(Method::GET, "/api/v1/intel/public", Public, "intel", "The public feed: TLP:CLEAR objects as a STIX bundle, without a token (when [intel] public_feed is on)", intel::public_feed),
     ]
 }

@@ -3,8 +3,11 @@
 //! Every route of the API declares a [`Permission`]; [`allows`] answers it from the
 //! caller's roles. Reads of an organisation's private data (contacts, assets,
 //! users) are decided per object by [`may_view_private`] from the relations of
-//! the target organisation ([`OrgRelations`]). Later features (TLP, communities)
-//! add their rules here and nowhere else.
+//! the target organisation ([`OrgRelations`]). Shared intelligence — TLP 2.0,
+//! communities, named recipients, relays and anonymisation — is decided in
+//! [`sharing`], and nowhere else.
+
+pub mod sharing;
 
 use crate::identity::{Actor, Role};
 use serde::Serialize;
@@ -49,6 +52,13 @@ pub enum Permission {
     WriteAdvisories,
     /// Read, acknowledge and relay advisories received; decided per advisory as well.
     ReceiveAdvisories,
+    /// Read shared intelligence (STIX objects, TAXII); decided per object by
+    /// [`sharing::visibility`].
+    ReadIntel,
+    /// Share intelligence into a collection one may read; relay TLP:AMBER received.
+    SubmitIntel,
+    /// Create collections, delete any object, publish reports as intelligence.
+    ManageIntel,
 }
 
 impl Permission {
@@ -71,6 +81,9 @@ impl Permission {
         Permission::ReadStatistics,
         Permission::WriteAdvisories,
         Permission::ReceiveAdvisories,
+        Permission::ReadIntel,
+        Permission::SubmitIntel,
+        Permission::ManageIntel,
     ];
 }
 
@@ -94,6 +107,10 @@ pub fn role_grants(role: Role, p: Permission) -> bool {
         ),
         WriteAdvisories => matches!(role, Coordinator | MinistryOfficer | HubSecretariat),
         ReceiveAdvisories => role.is_human(),
+        // Sensors match traffic against the indicators they may use.
+        ReadIntel => true,
+        SubmitIntel => role.is_human(),
+        ManageIntel => matches!(role, Administrator | Coordinator),
     }
 }
 
