@@ -356,7 +356,7 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?;
         for (id, en, ja) in names {
-            facts.org_names.insert(id, vec![en, ja]);
+            facts.org_names.insert(id.clone(), vec![en, ja, id]);
         }
         Ok(facts)
     }

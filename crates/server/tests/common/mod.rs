@@ -20,7 +20,7 @@ pub const DEMO: &str = include_str!("../../../../data/demo/constituency.yaml");
 pub struct World {
     pub app: Router,
     pub store: Arc<Store>,
-    pub tokens: HashMap<&'static str, String>,
+    pub tokens: HashMap<String, String>,
 }
 
 /// Load the registries, create `users` (name, organisation, role) with tokens.
@@ -36,26 +36,9 @@ pub async fn world(
         .unwrap();
     let mut tokens = HashMap::new();
     for (name, org, role) in users {
-        let u = store
-            .create_user(
-                &Actor::system(),
-                &NewUser {
-                    username: (*name).into(),
-                    display_name: None,
-                    org: (*org).into(),
-                    roles: vec![*role],
-                    password: None,
-                },
-            )
-            .await
-            .unwrap();
         tokens.insert(
-            *name,
-            store
-                .create_token(&Actor::system(), &u.id, "t", Some(1))
-                .await
-                .unwrap()
-                .1,
+            (*name).to_owned(),
+            user_token(&store, name, org, *role).await,
         );
     }
     let store = Arc::new(store);
@@ -64,6 +47,28 @@ pub async fn world(
         store,
         tokens,
     }
+}
+
+/// Create a user with one role and return a fresh token of theirs.
+pub async fn user_token(store: &Store, name: &str, org: &str, role: Role) -> String {
+    let u = store
+        .create_user(
+            &Actor::system(),
+            &NewUser {
+                username: name.into(),
+                display_name: None,
+                org: org.into(),
+                roles: vec![role],
+                password: None,
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .create_token(&Actor::system(), &u.id, "t", Some(1))
+        .await
+        .unwrap()
+        .1
 }
 
 #[allow(dead_code)] // each test file uses some of these
