@@ -131,3 +131,182 @@ test('a phone-sized screen still shows the inbox', async () => {
   assert.match(await page.textContent('h1'), /ログイン/);
   await context.close();
 });
+
+const api = async (role, method, path, body) => {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${user(role).token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, json: res.status === 204 ? null : await res.json() };
+};
+
+test('the operator updates the report and the coordinator records its severity', async () => {
+  const op = await signIn('operator');
+  await op.goto(reportUrl);
+  await op.click('details#update > summary');
+  await op.selectOption('#u-status', 'under-response');
+  await op.fill('#u-affected_people', '20000');
+  await op.fill('#u-duration_hours', '3');
+  await op.selectOption('#u-substitutability', 'partial');
+  await op.fill('#u-description', 'Billing is down; branches take payments by hand.');
+  await op.click('details#update button[type=submit]');
+  await op.waitForURL(/\/reports\/[0-9a-f-]{36}/);
+  assert.match(await op.textContent('main'), /Status: under-response/);
+  assert.match(await op.textContent('main'), /kanto-power\s*version: description, impact, status/, 'the new version names what changed');
+  await op.context().close();
+
+  const page = await signIn('coordinator');
+  await page.goto(reportUrl);
+  await page.click('details#record-severity > summary');
+  assert.equal(await page.inputValue('#s-affected_people'), '20000', 'starts from the reported impact');
+  await page.fill('#s-simultaneous_organisations', '1');
+  await page.selectOption('#s-lost_trust', 'limited');
+  await page.check('#record-severity input[name=kind][value=provisional]');
+  await page.click('#record-severity button[type=submit]');
+  await page.waitForURL(/#severity$/);
+  const section = await page.textContent('section[aria-labelledby=severity]');
+  assert.match(section, /Provisional: overall level\s*1 Low/);
+  assert.match(section, /affected_people >= 1000 -> level 2/);
+  assert.match(section, /NCISS-style score/);
+  await (await page.$('section[aria-labelledby=severity]')).screenshot({ path: join(shots, 'severity-en.png') });
+  await page.context().close();
+
+  const ja = await signIn('coordinator', 'ja-JP');
+  await ja.goto(reportUrl);
+  assert.match(await ja.textContent('main'), /深刻度評価/);
+  await (await ja.$('section[aria-labelledby=severity]')).screenshot({ path: join(shots, 'severity-ja.png') });
+  await ja.context().close();
+});
+
+let trackingUrl;
+
+test('the coordinator writes an advisory and follows it tier by tier', async () => {
+  const page = await signIn('coordinator');
+  await page.goto(`${url}/advisories`);
+  await page.click('a[href="/advisories/new"]');
+  await page.fill('#title', 'Exposed management interfaces on grid gateways');
+  await page.fill('#title_ja', '系統ゲートウェイの管理画面の露出');
+  await page.fill('#body', 'Close the management port **today** and rotate the credentials.');
+  await page.fill('#body_ja', '本日中に管理ポートを**閉じ**、認証情報を変更してください。');
+  await page.check('input[name=tlp][value="TLP:AMBER"]');
+  await page.selectOption('#category', 'vulnerability');
+  await page.selectOption('#urgency', 'high');
+  await page.check('input[name=sectors][value=electricity]');
+  await page.fill('#indicators', 'ipv4:203.0.113.9');
+  await page.fill('#cves', 'CVE-2024-3400');
+  await page.screenshot({ path: join(shots, 'advisory-form-en.png'), fullPage: true });
+  await page.click('main form[action="/advisories"] button[type=submit]');
+  await page.waitForURL(/\/advisories\/[0-9a-f-]{36}\/status$/);
+  trackingUrl = page.url();
+  const tiers = await page.textContent('#tiers');
+  assert.match(tiers, /Supervising ministries/);
+  assert.match(tiers, /CEPTOARs \/ ISACs/);
+  assert.match(tiers, /Operators and bodies/);
+  assert.match(await page.textContent('#deliveries'), /kanto-power/);
+
+  // The operator acknowledges; the author sees it and the median time.
+  const id = trackingUrl.split('/').at(-2);
+  assert.equal((await api('operator', 'POST', `/api/v1/advisories/${id}/ack`)).status, 200);
+  assert.equal((await api('ministry', 'POST', `/api/v1/advisories/${id}/ack`)).status, 200);
+  await page.reload();
+  assert.match(await page.textContent('#deliveries tr:has(th:text("kanto-power"))'), /demo-operator/);
+  await page.screenshot({ path: join(shots, 'tracking-en.png'), fullPage: true });
+  await page.context().close();
+
+  // Nobody else follows it.
+  const hub = await signIn('hub');
+  const res = await hub.goto(trackingUrl);
+  assert.equal(res.status(), 403);
+  await hub.context().close();
+
+  const ja = await signIn('coordinator', 'ja-JP');
+  await ja.goto(trackingUrl);
+  assert.match(await ja.textContent('#tiers'), /所管省庁/);
+  await ja.screenshot({ path: join(shots, 'tracking-ja.png'), fullPage: true });
+  await ja.context().close();
+
+  const phone = await browser.newContext({ locale: 'ja-JP', viewport: { width: 390, height: 844 } });
+  const p = await phone.newPage();
+  await p.goto(`${url}/login`);
+  await p.fill('#username', user('coordinator').username);
+  await p.fill('#password', demo.password);
+  await p.click('button[type=submit]');
+  await p.waitForURL(`${url}/home`);
+  await p.goto(trackingUrl);
+  await p.screenshot({ path: join(shots, 'tracking-ja-phone.png'), fullPage: true });
+  await phone.close();
+});
+
+test('the coordinator starts a drill and reads its reachability', async () => {
+  const page = await signIn('coordinator');
+  await page.goto(`${url}/drills`);
+  await page.fill('#drill-title', 'FY2026 second-half CEPTOAR drill');
+  await page.check('input[name=kind][value=provision]');
+  await page.check('main input[name=sectors][value=electricity]');
+  await page.check('main input[name=sectors][value=gas]');
+  await page.click('main form[action="/drills"] button[type=submit]');
+  await page.waitForURL(/\/drills\/[0-9a-f-]{36}$/);
+  // Some of the chain confirms.
+  const drills = await api('coordinator', 'GET', '/api/v1/drills');
+  const aid = drills.json[0].advisory_id;
+  for (const role of ['ministry', 'hub', 'operator']) {
+    assert.equal((await api(role, 'POST', `/api/v1/advisories/${aid}/ack`)).status, 200, role);
+  }
+  await page.reload();
+  assert.match(await page.textContent('#by-tier'), /Supervising ministries/);
+  assert.match(await page.textContent('#by-ceptoar'), /Electricity CEPTOAR/);
+  assert.match(await page.textContent('#unconfirmed'), /aoba-power/);
+  assert.doesNotMatch(await page.textContent('#unconfirmed'), /\(kanto-power\)/);
+  const chart = await page.$('img[src$="chart.svg"]');
+  assert.ok(await chart.evaluate((img) => img.complete && img.naturalWidth > 0), 'the chart loads under the CSP');
+  await page.screenshot({ path: join(shots, 'drill-en.png'), fullPage: true });
+  const drillUrl = page.url();
+  await page.context().close();
+
+  const ja = await signIn('coordinator', 'ja-JP');
+  await ja.goto(drillUrl);
+  assert.match(await ja.textContent('main'), /疎通確認/);
+  await ja.screenshot({ path: join(shots, 'drill-ja.png'), fullPage: true });
+  await ja.context().close();
+
+  const op = await signIn('operator');
+  assert.equal((await op.goto(drillUrl)).status(), 403);
+  await op.context().close();
+});
+
+test('the administrator creates a user, who signs in', async () => {
+  const page = await signIn('administrator');
+  await page.click('nav a[href="/admin/users"]');
+  await page.fill('#nu-username', 'suzuki.hanako');
+  await page.fill('#nu-display', 'Suzuki Hanako');
+  await page.selectOption('#nu-org', 'hinode-gas');
+  await page.check('input[name=roles][value=operator]');
+  await page.fill('#nu-password', 'correct horse battery staple');
+  await page.click('main form[action="/admin/users"] button[type=submit]');
+  await page.waitForLoadState();
+  assert.match(await page.textContent('main [role=status]'), /suzuki\.hanako/);
+  assert.match(await page.textContent('#users'), /hinode-gas/);
+  await page.screenshot({ path: join(shots, 'users-en.png'), fullPage: true });
+  await page.context().close();
+
+  const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 900 } });
+  const s = await context.newPage();
+  await s.goto(`${url}/login`);
+  await s.fill('#username', 'suzuki.hanako');
+  await s.fill('#password', 'correct horse battery staple');
+  await s.click('button[type=submit]');
+  await s.waitForURL(`${url}/home`);
+  assert.match(await s.textContent('header'), /suzuki\.hanako/);
+  assert.doesNotMatch(await s.textContent('nav'), /ユーザー/, 'an operator has no user administration');
+  // Her own API token: shown once.
+  await s.click('nav a[href="/tokens"]');
+  await s.fill('#nt-label', 'SOC integration');
+  await s.click('main form[action="/tokens"] button[type=submit]');
+  await s.waitForLoadState();
+  assert.match(await s.inputValue('#new-secret'), /^skm_/);
+  await s.goto(`${url}/tokens`);
+  assert.equal(await s.$('#new-secret'), null, 'the secret is shown only once');
+  await s.screenshot({ path: join(shots, 'tokens-ja.png'), fullPage: true });
+  await context.close();
+});

@@ -66,9 +66,10 @@ cargo run --quiet -p sakimori -- openapi > target/openapi.json
 
 # The web console in a real browser: Debian's Chromium driven by playwright-core.
 step "console end-to-end tests (headless Chromium)"
-if ! command -v chromium >/dev/null; then
+# Japanese screenshots need a CJK font (Noto).
+if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk) >/dev/null
     elif [ -n "${CI:-}" ]; then
         echo "error: Chromium is required in CI (apt-get install chromium)" >&2
         exit 1

@@ -31,6 +31,7 @@ struct Answer {
     location: Option<String>,
     cookie: Option<String>,
     csp: Option<String>,
+    cache: Option<String>,
     body: String,
 }
 
@@ -71,11 +72,12 @@ impl<'a> Browser<'a> {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
-        let (status, location, set, csp) = (
+        let (status, location, set, csp, cache) = (
             resp.status(),
             h(header::LOCATION),
             h(header::SET_COOKIE),
             h(header::CONTENT_SECURITY_POLICY),
+            h(header::CACHE_CONTROL),
         );
         if let Some(c) = &set {
             let pair = c.split(';').next().unwrap().to_owned();
@@ -88,6 +90,7 @@ impl<'a> Browser<'a> {
             location,
             cookie: set,
             csp,
+            cache,
             body,
         }
     }
@@ -335,6 +338,914 @@ async fn dashboard_statistics_and_registry_pages() {
         let bank_contact = w.store.contacts("asagiri-bank").await.unwrap().remove(0);
         let denied = op.go(Method::POST, &format!("/contacts/{}/confirm", bank_contact.id), Some(&[("csrf", &csrf_of(&own.body))])).await;
         assert_eq!(denied.status, StatusCode::NOT_FOUND);
+    })
+    .await;
+}
+
+/// Every role, for the pages that differ by role.
+const ROLES: &[(&str, &str, Role)] = &[
+    ("op", "kanto-power", Role::Operator),
+    ("gasop", "hinode-gas", Role::Operator),
+    ("meti", "meti", Role::MinistryOfficer),
+    ("mhlw", "mhlw", Role::MinistryOfficer),
+    ("hub", "ceptoar-electricity", Role::HubSecretariat),
+    ("nisc", "nisc", Role::Coordinator),
+    ("admin", "nisc", Role::Administrator),
+    ("analyst", "jpcert", Role::Analyst),
+    ("sensor", "nisc", Role::Sensor),
+];
+
+const FORGED: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+async fn signed_in<'a>(w: &'a common::World, who: &str, lang: &'static str) -> Browser<'a> {
+    let mut b = Browser::new(w, lang);
+    b.sign_in_with_token(&w.tokens[who]).await;
+    b
+}
+
+/// Post a form (name/value pairs; names may repeat) as the browser would.
+async fn post(b: &mut Browser<'_>, path: &str, f: &[(String, String)]) -> Answer {
+    let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    b.go(Method::POST, path, Some(&pairs)).await
+}
+
+/// The page's CSRF token, after checking it is a page with a form.
+async fn csrf_for(b: &mut Browser<'_>, path: &str) -> String {
+    let p = b.go(Method::GET, path, None).await;
+    assert_eq!(p.status, StatusCode::OK, "{path}: {}", p.body);
+    csrf_of(&p.body)
+}
+
+#[tokio::test]
+async fn report_update_and_severity_evaluation_in_the_console() {
+    each_backend(|TestDb { store, backend, .. }| async move {
+        let w = common::world(store, ROLES, Settings::default()).await;
+        let (status, r) = w.call("op", Method::POST, "/api/v1/reports", Some(json!({"summary": "Billing servers encrypted", "detected_at": "2026-11-21T01:00:00Z", "service_affected": true, "status": "reported", "impact": {"affected_people": 20000, "duration_hours": 3.0, "substitutability": "partial"}}))).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let id = r["id"].as_str().unwrap().to_owned();
+        let url = format!("/reports/{id}");
+        let upd = format!("{url}/update");
+        let sevu = format!("{url}/severity");
+
+        // The reporter: the update form, the (empty) severity section, no severity form.
+        let mut op = signed_in(&w, "op", "en").await;
+        let page = op.go(Method::GET, &url, None).await;
+        assert!(page.body.contains(&format!("action=\"{url}/update\"")), "{}", page.body);
+        assert!(page.body.contains("Not evaluated yet."));
+        assert!(!page.body.contains(&format!("action=\"{url}/severity\"")), "only the coordinator evaluates");
+        let csrf = csrf_of(&page.body);
+        let form = |csrf: &str, status: &str, description: &str| -> Vec<(String, String)> {
+            [
+                ("csrf", csrf), ("summary", "Billing servers encrypted"), ("detected_at", "2026-11-21T01:00"),
+                ("service_affected", "yes"), ("status", status), ("event_class", "malware-infection"),
+                ("causes", "suspicious-email"), ("causes", "vulnerability"), ("attack_types", "ransomware"),
+                ("affected_services", "billing\ncustomer portal"), ("affected_people", "20000"), ("affected_area", ""),
+                ("duration_hours", "3"), ("substitutability", "partial"), ("observables", "ipv4:203.0.113.9\nurl:https://evil.example/x"),
+                ("description", description), ("contact", ""),
+            ].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        // Without a valid CSRF token: refused, nothing changes.
+        let forged = post(&mut op, &upd, &form(FORGED, "under-response", "x")).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        let missing = post(&mut op, &upd, &form("", "under-response", "x")).await;
+        assert_eq!(missing.status, StatusCode::FORBIDDEN);
+        assert_eq!(w.store.report(&id).await.unwrap().version, 1, "{backend:?}");
+        // With it: a new version with the fields that changed.
+        let ok = post(&mut op, &upd, &form(&csrf, "under-response", "Ransom note found on two servers.")).await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+        let after = w.store.report(&id).await.unwrap();
+        assert_eq!(after.version, 2);
+        assert_eq!(after.fields.status.as_str(), "under-response");
+        assert_eq!(after.fields.causes.len(), 2);
+        assert_eq!(after.fields.observables.len(), 2);
+        assert_eq!(after.fields.detected_at.to_rfc3339(), "2026-11-21T01:00:00+00:00", "the time is kept");
+        let timeline = w.store.report_timeline(&id).await.unwrap();
+        let v2 = timeline.iter().rfind(|e| e.what == "version").unwrap();
+        let mut changed: Vec<&str> = v2.detail["changed"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+        changed.sort();
+        assert_eq!(changed, ["affected_services", "attack_types", "causes", "description", "event_class", "observables", "status"]);
+        let shown = op.go(Method::GET, &url, None).await;
+        assert!(shown.body.contains("affected_services, attack_types"), "the timeline names the fields");
+        // The same form again changes nothing: no version.
+        let again = post(&mut op, &upd, &form(&csrf, "under-response", "Ransom note found on two servers.")).await;
+        assert_eq!(again.status, StatusCode::SEE_OTHER);
+        assert_eq!(w.store.report(&id).await.unwrap().version, 2);
+        // A bad observable is named, and nothing changes.
+        let mut bad = form(&csrf, "recovered", "x");
+        bad.retain(|(k, _)| k != "observables");
+        bad.push(("observables".into(), "ipv4:999.1.1.1".into()));
+        let refused = post(&mut op, &upd, &bad).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.body.contains("observables"), "{}", refused.body);
+        assert_eq!(w.store.report(&id).await.unwrap().version, 2);
+
+        // A recipient ministry reads but does not update; another operator sees nothing.
+        let mut meti = signed_in(&w, "meti", "en").await;
+        let mp = meti.go(Method::GET, &url, None).await;
+        assert!(!mp.body.contains(&format!("action=\"{url}/update\"")));
+        let denied = post(&mut meti, &upd, &form(&csrf_of(&mp.body), "closed", "x")).await;
+        assert_eq!(denied.status, StatusCode::FORBIDDEN);
+        let mut gas = signed_in(&w, "gasop", "en").await;
+        let gas_csrf = csrf_for(&mut gas, "/reports/new").await;
+        let denied = post(&mut gas, &upd, &form(&gas_csrf, "closed", "x")).await;
+        assert_eq!(denied.status, StatusCode::NOT_FOUND);
+        assert_eq!(w.store.report(&id).await.unwrap().version, 2);
+
+        // The coordinator records a provisional evaluation; the form starts from the impact.
+        let mut nisc = signed_in(&w, "nisc", "en").await;
+        let np = nisc.go(Method::GET, &url, None).await;
+        assert!(np.body.contains(&format!("action=\"{url}/severity\"")), "{}", np.body);
+        assert!(np.body.contains("id=\"s-affected_people\"") && np.body.contains("value=\"20000\""));
+        assert!(np.body.contains(&format!("action=\"{url}/update\"")), "the coordinator updates too");
+        let sev = |csrf: &str, kind: &str, hours: &str| -> Vec<(String, String)> {
+            [("csrf", csrf), ("kind", kind), ("affected_people", "20000"), ("duration_hours", hours), ("substitutability", "partial"), ("simultaneous_organisations", "1"), ("lost_trust", "limited")]
+                .iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        assert_eq!(post(&mut nisc, &sevu, &sev(FORGED, "provisional", "3")).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(post(&mut nisc, &sevu, &sev(&csrf_of(&np.body), "provisional", "-1")).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(w.store.severities("report", &id).await.unwrap().is_empty(), "{backend:?}");
+        let rec = post(&mut nisc, &sevu, &sev(&csrf_of(&np.body), "provisional", "3")).await;
+        assert_eq!(rec.status, StatusCode::SEE_OTHER, "{}", rec.body);
+        let stored = w.store.severities("report", &id).await.unwrap();
+        assert_eq!((stored.len(), stored[0].kind.as_str(), stored[0].evaluation.overall.as_u8()), (1, "provisional", 1));
+        // Worked example 1 of docs/severity.md: every reason, and the NCISS-style score 21.
+        let shown = nisc.go(Method::GET, &url, None).await;
+        for text in ["Provisional", "Continuity of the service", "Loss of trust in the service", "affected_people &gt;= 1000 -&gt; level 2", "partial substitutability lowers the level by 1", "lost_trust = limited -&gt; level 1", "NCISS-style score", "<strong>21</strong>", "Baseline"] {
+            assert!(shown.body.contains(text), "{text:?} missing in {}", shown.body);
+        }
+        // Others may not evaluate; the reporter sees the evaluation, other operators nothing.
+        let mp = meti.go(Method::GET, &url, None).await;
+        assert!(!mp.body.contains(&format!("action=\"{url}/severity\"")) && mp.body.contains("NCISS-style score"));
+        assert_eq!(post(&mut meti, &sevu, &sev(&csrf_of(&mp.body), "final", "3")).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(post(&mut op, &sevu, &sev(&csrf, "final", "3")).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(post(&mut gas, &sevu, &sev(&gas_csrf, "final", "3")).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(w.store.severities("report", &id).await.unwrap().len(), 1);
+        assert!(op.go(Method::GET, &url, None).await.body.contains("<strong>21</strong>"));
+        let g = gas.go(Method::GET, &url, None).await;
+        assert_eq!(g.status, StatusCode::NOT_FOUND);
+        assert!(!g.body.contains("NCISS") && !g.body.contains("Billing servers"));
+
+        // In Japanese: the labels of the viewpoints and levels.
+        let mut ja = signed_in(&w, "nisc", "ja").await;
+        let j = ja.go(Method::GET, &url, None).await;
+        assert!(j.body.contains("深刻度評価") && j.body.contains("サービスの持続性") && j.body.contains("暫定評価"), "{}", j.body);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn advisories_are_written_tracked_and_relayed_in_the_console() {
+    each_backend(|TestDb { store, backend, .. }| async move {
+        let settings = Settings {
+            relay: sakimori_store::RelayPolicy {
+                ministry_auto: true,
+                hub_auto: false,
+            },
+            ..Settings::default()
+        };
+        let w = common::world(store, ROLES, settings).await;
+        let wr = &w;
+        let count = move || async move { wr.store.advisories_for(None, 100).await.unwrap().len() };
+        let advisory = |csrf: &str, cve: &str| -> Vec<(String, String)> {
+            [
+                ("csrf", csrf),
+                ("title", "VPN appliance campaign"),
+                ("title_ja", "VPN機器を狙う攻撃"),
+                ("body", "Patch **now**."),
+                ("body_ja", "直ちに**適用**してください。"),
+                ("tlp", "TLP:AMBER"),
+                ("category", "alert"),
+                ("urgency", "high"),
+                ("valid_from", ""),
+                ("valid_until", "2027-01-31T00:00"),
+                ("sectors", "electricity"),
+                ("indicators", "ipv4:203.0.113.9"),
+                ("cves", cve),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+        };
+
+        // Operators and analysts do not write advisories.
+        let mut op = signed_in(&w, "op", "en").await;
+        assert!(!op
+            .go(Method::GET, "/advisories", None)
+            .await
+            .body
+            .contains("/advisories/new"));
+        assert_eq!(
+            op.go(Method::GET, "/advisories/new", None).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let op_csrf = csrf_for(&mut op, "/reports/new").await;
+        assert_eq!(
+            post(&mut op, "/advisories", &advisory(&op_csrf, ""))
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+        let mut analyst = signed_in(&w, "analyst", "en").await;
+        assert_eq!(
+            analyst
+                .go(Method::GET, "/advisories/new", None)
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+
+        // The coordinator writes one: CSRF first, a bad CVE named, then delivered.
+        let mut nisc = signed_in(&w, "nisc", "en").await;
+        let form = nisc.go(Method::GET, "/advisories/new", None).await;
+        assert!(nisc
+            .go(Method::GET, "/advisories", None)
+            .await
+            .body
+            .contains("href=\"/advisories/new\""));
+        for field in [
+            "title",
+            "title_ja",
+            "body",
+            "body_ja",
+            "urgency",
+            "valid_from",
+            "valid_until",
+            "subsectors",
+            "organisations",
+            "prefixes",
+            "domains",
+            "products",
+            "indicators",
+            "cves",
+        ] {
+            assert!(
+                form.body.contains(&format!("<label for=\"{field}\"")),
+                "{field} has a label"
+            );
+        }
+        let csrf = csrf_of(&form.body);
+        assert_eq!(
+            post(&mut nisc, "/advisories", &advisory(FORGED, ""))
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+        let bad = post(&mut nisc, "/advisories", &advisory(&csrf, "CVE-2024-1")).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad.body.contains("cves[0]") && bad.body.contains("VPN appliance campaign"),
+            "named, and what was typed is kept: {}",
+            bad.body
+        );
+        assert_eq!(count().await, 0, "{backend:?}");
+        let sent = post(&mut nisc, "/advisories", &advisory(&csrf, "CVE-2024-3400")).await;
+        assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+        let status_url = sent.location.unwrap();
+        let id = status_url.split('/').nth(2).unwrap().to_owned();
+        let a = w.store.advisory(&id).await.unwrap();
+        assert_eq!(
+            (
+                a.fields.cves.len(),
+                a.fields.indicators.len(),
+                a.fields.urgency.as_str()
+            ),
+            (1, 1, "high")
+        );
+        assert!(a.fields.valid_until.is_some() && a.fields.title_ja.is_some());
+
+        // The tracking page: tier by tier, and every organisation.
+        let tracking = nisc.go(Method::GET, &status_url, None).await;
+        assert_eq!(tracking.status, StatusCode::OK);
+        for text in [
+            "id=\"tiers\"",
+            "Supervising ministries",
+            "CEPTOARs / ISACs",
+            "Operators and bodies",
+            "Median minutes to acknowledge",
+            "<th scope=\"row\">meti</th>",
+            "<th scope=\"row\">ceptoar-electricity</th>",
+            "<th scope=\"row\">kanto-power</th>",
+            "waiting for relay",
+        ] {
+            assert!(
+                tracking.body.contains(text),
+                "{text:?} in {}",
+                tracking.body
+            );
+        }
+
+        // The hub reviews and relays with a note; it may not track.
+        let mut hub = signed_in(&w, "hub", "en").await;
+        let hp = hub
+            .go(Method::GET, &format!("/advisories/{id}"), None)
+            .await;
+        assert!(
+            hp.body
+                .contains(&format!("action=\"/advisories/{id}/relay\"")),
+            "{}",
+            hp.body
+        );
+        assert!(
+            !hp.body.contains("kanto-power") && !hp.body.contains("/status\""),
+            "no other organisation's delivery: {}",
+            hp.body
+        );
+        let hs = hub.go(Method::GET, &status_url, None).await;
+        assert_eq!(hs.status, StatusCode::FORBIDDEN);
+        assert!(!hs.body.contains("kanto-power") && !hs.body.contains("id=\"deliveries\""));
+        // The operator has nothing yet: the advisory waits for the hub.
+        assert_eq!(
+            op.go(Method::GET, &format!("/advisories/{id}"), None)
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+        let relay = |csrf: &str| {
+            vec![
+                ("csrf".to_string(), csrf.to_string()),
+                (
+                    "note".to_string(),
+                    "電力分野: 週末までに適用してください".to_string(),
+                ),
+            ]
+        };
+        assert_eq!(
+            post(&mut hub, &format!("/advisories/{id}/relay"), &relay(FORGED))
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+        assert!(w
+            .store
+            .advisory(&id)
+            .await
+            .unwrap()
+            .deliveries
+            .iter()
+            .any(|d| d.org_id == "kanto-power" && d.delivered_at.is_none()));
+        let relayed = post(
+            &mut hub,
+            &format!("/advisories/{id}/relay"),
+            &relay(&csrf_of(&hp.body)),
+        )
+        .await;
+        assert_eq!(relayed.status, StatusCode::SEE_OTHER, "{}", relayed.body);
+        assert!(w
+            .store
+            .advisory(&id)
+            .await
+            .unwrap()
+            .deliveries
+            .iter()
+            .all(|d| d.delivered_at.is_some()));
+        // Relaying twice has nobody left to wait: no relay form.
+        assert!(!hub
+            .go(Method::GET, &format!("/advisories/{id}"), None)
+            .await
+            .body
+            .contains("/relay\""));
+
+        // The operator reads the hub's note, acknowledges, and sees no other delivery.
+        let opage = op.go(Method::GET, &format!("/advisories/{id}"), None).await;
+        assert!(
+            opage.body.contains("週末までに適用してください")
+                && opage.body.contains("Notes from the tiers above"),
+            "{}",
+            opage.body
+        );
+        assert!(
+            !opage.body.contains("aoba-power")
+                && !opage
+                    .body
+                    .contains(&format!("action=\"/advisories/{id}/relay\""))
+        );
+        assert_eq!(
+            op.go(Method::GET, &status_url, None).await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            post(
+                &mut op,
+                &format!("/advisories/{id}/relay"),
+                &relay(&op_csrf)
+            )
+            .await
+            .status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "nobody below an operator"
+        );
+        op.go(
+            Method::POST,
+            &format!("/advisories/{id}/ack"),
+            Some(&[("csrf", &op_csrf)]),
+        )
+        .await;
+        // Neither another ministry nor an unrelated operator sees the rows.
+        let mut mhlw = signed_in(&w, "mhlw", "en").await;
+        let m = mhlw.go(Method::GET, &status_url, None).await;
+        assert_eq!(m.status, StatusCode::NOT_FOUND);
+        assert!(!m.body.contains("kanto-power"));
+        let mut gas = signed_in(&w, "gasop", "en").await;
+        assert_eq!(
+            gas.go(Method::GET, &status_url, None).await.status,
+            StatusCode::NOT_FOUND
+        );
+        let mut meti = signed_in(&w, "meti", "en").await;
+        let mt = meti.go(Method::GET, &status_url, None).await;
+        assert_eq!(
+            mt.status,
+            StatusCode::FORBIDDEN,
+            "a relaying ministry is not the author"
+        );
+        assert!(!mt.body.contains("kanto-power"));
+        let after = nisc.go(Method::GET, &status_url, None).await;
+        assert!(
+            after.body.contains("<span class=\"muted\">op</span>"),
+            "acknowledged, and by whom: {}",
+            after.body
+        );
+        assert!(
+            after.body.contains("週末までに適用してください"),
+            "the author sees the relay note"
+        );
+
+        // A ministry writes to its own sector and tracks its own advisory.
+        let mcsrf = csrf_for(&mut meti, "/advisories/new").await;
+        let mine = post(&mut meti, "/advisories", &advisory(&mcsrf, "")).await;
+        assert_eq!(mine.status, StatusCode::SEE_OTHER, "{}", mine.body);
+        let mine_url = mine.location.unwrap();
+        let t = meti.go(Method::GET, &mine_url, None).await;
+        assert_eq!(t.status, StatusCode::OK);
+        assert!(
+            t.body
+                .contains("<th scope=\"row\">ceptoar-electricity</th>")
+                && !t.body.contains("<th scope=\"row\">meti</th>"),
+            "the author is not a recipient"
+        );
+        assert_eq!(
+            nisc.go(Method::GET, &mine_url, None).await.status,
+            StatusCode::OK,
+            "the coordinator tracks everything"
+        );
+        assert_eq!(
+            hub.go(Method::GET, &mine_url, None).await.status,
+            StatusCode::FORBIDDEN
+        );
+
+        // Japanese tracking page.
+        let mut ja = signed_in(&w, "nisc", "ja").await;
+        let j = ja.go(Method::GET, &status_url, None).await;
+        assert!(
+            j.body.contains("配信状況")
+                && j.body.contains("所管省庁")
+                && j.body.contains("セプター等"),
+            "{}",
+            j.body
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn drills_in_the_console() {
+    each_backend(|TestDb { store, backend, .. }| async move {
+        let w = common::world(store, ROLES, Settings::default()).await;
+        let mut nisc = signed_in(&w, "nisc", "en").await;
+        let list = nisc.go(Method::GET, "/drills", None).await;
+        assert!(
+            list.body.contains("href=\"/drills\"") && list.body.contains("Start a drill"),
+            "{}",
+            list.body
+        );
+        let csrf = csrf_of(&list.body);
+        // Nobody but the coordinator.
+        for who in ["op", "meti", "hub", "admin", "analyst"] {
+            let mut b = signed_in(&w, who, "en").await;
+            let home = b.go(Method::GET, "/home", None).await;
+            assert!(!home.body.contains("href=\"/drills\""), "{who}: no link");
+            assert_eq!(
+                b.go(Method::GET, "/drills", None).await.status,
+                StatusCode::FORBIDDEN,
+                "{who}"
+            );
+            let c = csrf_of(&home.body);
+            let p = b
+                .go(
+                    Method::POST,
+                    "/drills",
+                    Some(&[
+                        ("csrf", &c),
+                        ("title", "x"),
+                        ("kind", "provision"),
+                        ("all", "yes"),
+                    ]),
+                )
+                .await;
+            assert_eq!(p.status, StatusCode::FORBIDDEN, "{who}");
+        }
+        let start = |csrf: &str| {
+            vec![
+                ("csrf".to_string(), csrf.to_string()),
+                ("title".into(), "FY2026 CEPTOAR drill".into()),
+                ("kind".into(), "provision".into()),
+                ("sectors".into(), "electricity".into()),
+                ("sectors".into(), "gas".into()),
+            ]
+        };
+        assert_eq!(
+            post(&mut nisc, "/drills", &start(FORGED)).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let no_scope = post(
+            &mut nisc,
+            "/drills",
+            &[
+                ("csrf".into(), csrf.clone()),
+                ("title".into(), "x".into()),
+                ("kind".into(), "provision".into()),
+            ],
+        )
+        .await;
+        assert_eq!(no_scope.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(w.store.drills().await.unwrap().is_empty(), "{backend:?}");
+        let made = post(&mut nisc, "/drills", &start(&csrf)).await;
+        assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+        let url = made.location.unwrap();
+        let d = w.store.drills().await.unwrap().remove(0);
+        assert_eq!(url, format!("/drills/{}", d.id));
+        // The operator confirms the drill message.
+        let aid = d.advisory_id.clone().unwrap();
+        w.call(
+            "op",
+            Method::POST,
+            &format!("/api/v1/advisories/{aid}/ack"),
+            None,
+        )
+        .await;
+        w.call(
+            "meti",
+            Method::POST,
+            &format!("/api/v1/advisories/{aid}/ack"),
+            None,
+        )
+        .await;
+
+        let page = nisc.go(Method::GET, &url, None).await;
+        assert_eq!(page.status, StatusCode::OK);
+        for text in [
+            "id=\"by-tier\"",
+            "id=\"by-sector\"",
+            "id=\"by-ceptoar\"",
+            "Electricity",
+            "Gas",
+            "Electricity CEPTOAR",
+            "Supervising ministries",
+            "id=\"unconfirmed\"",
+            "Self-check sheets",
+            "chart.svg",
+            "<meter",
+        ] {
+            assert!(page.body.contains(text), "{text:?} in {}", page.body);
+        }
+        let unconfirmed = &page.body[page.body.find("id=\"unconfirmed\"").unwrap()..];
+        let unconfirmed = &unconfirmed[..unconfirmed.find("</ul>").unwrap()];
+        assert!(
+            unconfirmed.contains("aoba-power")
+                && unconfirmed.contains("hinode-gas")
+                && !unconfirmed.contains("(kanto-power)")
+                && !unconfirmed.contains("(meti)"),
+            "{unconfirmed}"
+        );
+        let svg = nisc
+            .go(Method::GET, &format!("{url}/chart.svg"), None)
+            .await;
+        assert!(svg.body.starts_with("<svg") && svg.body.contains("tier: ministry"));
+        // The drill page lists contacts: never for anyone else.
+        let mut op = signed_in(&w, "op", "en").await;
+        let o = op.go(Method::GET, &url, None).await;
+        assert_eq!(o.status, StatusCode::FORBIDDEN);
+        assert!(!o.body.contains("aoba-power") && !o.body.contains("@"));
+        assert_eq!(
+            op.go(Method::GET, &format!("{url}/chart.svg"), None)
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+        let list = nisc.go(Method::GET, "/drills", None).await;
+        assert!(
+            list.body.contains("FY2026 CEPTOAR drill") && list.body.contains("Provision drill")
+        );
+        let mut ja = signed_in(&w, "nisc", "ja").await;
+        let j = ja.go(Method::GET, &url, None).await;
+        assert!(
+            j.body.contains("疎通確認") && j.body.contains("セプター別") && j.body.contains("電力"),
+            "{}",
+            j.body
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn users_and_tokens_in_the_console() {
+    each_backend(|TestDb { store, backend, .. }| async move {
+        let w = common::world(store, ROLES, Settings::default()).await;
+        let wr = &w;
+        let id_of = move |name: &'static str| async move {
+            wr.store.user_by_name(name).await.unwrap().unwrap().id
+        };
+        let mut admin = signed_in(&w, "admin", "en").await;
+        let users = admin.go(Method::GET, "/admin/users", None).await;
+        assert_eq!(users.status, StatusCode::OK);
+        assert!(
+            users.body.contains("href=\"/admin/users\"")
+                && users.body.contains(">gasop<")
+                && users.body.contains("Create a user"),
+            "{}",
+            users.body
+        );
+        let csrf = csrf_of(&users.body);
+        // Nobody else lists, creates or disables users.
+        for who in ["op", "nisc", "meti", "hub", "analyst"] {
+            let mut b = signed_in(&w, who, "en").await;
+            let home = b.go(Method::GET, "/home", None).await;
+            assert!(!home.body.contains("href=\"/admin/users\""), "{who}");
+            let u = b.go(Method::GET, "/admin/users", None).await;
+            assert_eq!(u.status, StatusCode::FORBIDDEN, "{who}");
+            assert!(
+                !u.body.contains("gasop") && !u.body.contains("analyst<"),
+                "{who} sees no users"
+            );
+            let c = csrf_of(&home.body);
+            let p = b
+                .go(
+                    Method::POST,
+                    "/admin/users",
+                    Some(&[
+                        ("csrf", &c),
+                        ("username", "mallory"),
+                        ("org", "nisc"),
+                        ("roles", "administrator"),
+                    ]),
+                )
+                .await;
+            assert_eq!(p.status, StatusCode::FORBIDDEN, "{who}");
+            let gid = id_of("gasop").await;
+            let p = b
+                .go(
+                    Method::POST,
+                    &format!("/admin/users/{gid}/disable"),
+                    Some(&[("csrf", &c)]),
+                )
+                .await;
+            assert_eq!(p.status, StatusCode::FORBIDDEN, "{who}");
+        }
+        assert!(
+            w.store.user_by_name("mallory").await.unwrap().is_none(),
+            "{backend:?}"
+        );
+        assert!(
+            !w.store
+                .user_by_name("gasop")
+                .await
+                .unwrap()
+                .unwrap()
+                .disabled
+        );
+
+        // The administrator creates a user: CSRF, then validation, then done.
+        let new = |csrf: &str, name: &str| {
+            vec![
+                ("csrf".to_string(), csrf.to_string()),
+                ("username".into(), name.to_string()),
+                ("display_name".into(), "Suzuki Hanako".into()),
+                ("org".into(), "hinode-gas".into()),
+                ("roles".into(), "operator".into()),
+                ("password".into(), "correct horse battery".into()),
+            ]
+        };
+        assert_eq!(
+            post(&mut admin, "/admin/users", &new(FORGED, "suzuki"))
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+        assert!(w.store.user_by_name("suzuki").await.unwrap().is_none());
+        let bad = post(&mut admin, "/admin/users", &new(&csrf, "bad name!")).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("username"));
+        let made = post(&mut admin, "/admin/users", &new(&csrf, "suzuki")).await;
+        assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+        assert!(made.body.contains("User created"));
+        let u = w.store.user_by_name("suzuki").await.unwrap().unwrap();
+        assert_eq!(
+            (u.org.as_str(), u.roles.clone()),
+            ("hinode-gas", vec![Role::Operator])
+        );
+        assert!(w
+            .store
+            .login("suzuki", "correct horse battery")
+            .await
+            .unwrap()
+            .is_some());
+        assert_eq!(
+            post(&mut admin, "/admin/users", &new(&csrf, "suzuki"))
+                .await
+                .status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "exists"
+        );
+        // ... and disables one: their session stops working at once.
+        let gid = id_of("gasop").await;
+        assert_eq!(
+            post(
+                &mut admin,
+                &format!("/admin/users/{gid}/disable"),
+                &[("csrf".into(), FORGED.into())]
+            )
+            .await
+            .status,
+            StatusCode::FORBIDDEN
+        );
+        assert!(!w.store.user(&gid).await.unwrap().disabled);
+        let mut gas = signed_in(&w, "gasop", "en").await;
+        assert_eq!(
+            post(
+                &mut admin,
+                &format!("/admin/users/{gid}/disable"),
+                &[("csrf".into(), csrf.clone())]
+            )
+            .await
+            .status,
+            StatusCode::SEE_OTHER
+        );
+        assert!(w.store.user(&gid).await.unwrap().disabled);
+        assert_eq!(
+            gas.go(Method::GET, "/home", None).await.location.as_deref(),
+            Some("/login")
+        );
+
+        // Tokens: one's own only, the secret once, revoke one's own.
+        let mut op = signed_in(&w, "op", "en").await;
+        let tp = op.go(Method::GET, "/tokens", None).await;
+        assert_eq!(tp.status, StatusCode::OK);
+        assert!(tp.body.contains("id=\"own-tokens\"") && !tp.body.contains("id=\"all-tokens\""));
+        let meti_tokens = w.store.tokens(&id_of("meti").await).await.unwrap();
+        assert!(
+            !tp.body.contains(&meti_tokens[0].id) && !tp.body.contains(">meti<"),
+            "no other user's token"
+        );
+        assert!(
+            !tp.body.contains("name=\"user_id\""),
+            "no tokens for others"
+        );
+        let op_id = id_of("op").await;
+        let before = w.store.tokens(&op_id).await.unwrap().len();
+        let tok = |csrf: &str, user: &str| {
+            vec![
+                ("csrf".to_string(), csrf.to_string()),
+                ("label".into(), "ci pipeline".into()),
+                ("expires_in_days".into(), "30".into()),
+                ("user_id".into(), user.to_string()),
+            ]
+        };
+        let opc = csrf_of(&tp.body);
+        assert_eq!(
+            post(&mut op, "/tokens", &tok(FORGED, "")).await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(w.store.tokens(&op_id).await.unwrap().len(), before);
+        let meti_id = id_of("meti").await;
+        assert_eq!(
+            post(&mut op, "/tokens", &tok(&opc, &meti_id)).await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            w.store.tokens(&meti_id).await.unwrap().len(),
+            meti_tokens.len(),
+            "no token for another user"
+        );
+        let created = post(&mut op, "/tokens", &tok(&opc, "")).await;
+        assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+        let i = created.body.find("value=\"skm_").expect("the secret, once") + 7;
+        let secret = created.body[i..].split('"').next().unwrap().to_owned();
+        assert!(w.store.authenticate(&secret).await.unwrap().is_some());
+        let listed = op.go(Method::GET, "/tokens", None).await;
+        assert!(
+            !listed.body.contains(&secret) && listed.body.contains("ci pipeline"),
+            "shown once"
+        );
+        let new_tok = w
+            .store
+            .tokens(&op_id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|t| t.label == "ci pipeline")
+            .unwrap();
+        assert!(new_tok.expires_at.is_some());
+        // Another user's token: not found, not revoked; one's own: revoked.
+        let r = post(
+            &mut op,
+            &format!("/tokens/{}/revoke", meti_tokens[0].id),
+            &[("csrf".into(), opc.clone())],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert!(w
+            .store
+            .token(&meti_tokens[0].id)
+            .await
+            .unwrap()
+            .revoked_at
+            .is_none());
+        assert_eq!(
+            post(
+                &mut op,
+                &format!("/tokens/{}/revoke", new_tok.id),
+                &[("csrf".into(), FORGED.into())]
+            )
+            .await
+            .status,
+            StatusCode::FORBIDDEN
+        );
+        assert!(w
+            .store
+            .token(&new_tok.id)
+            .await
+            .unwrap()
+            .revoked_at
+            .is_none());
+        assert_eq!(
+            post(
+                &mut op,
+                &format!("/tokens/{}/revoke", new_tok.id),
+                &[("csrf".into(), opc.clone())]
+            )
+            .await
+            .status,
+            StatusCode::SEE_OTHER
+        );
+        assert!(w.store.authenticate(&secret).await.unwrap().is_none());
+
+        // The administrator sees every user's tokens, issues and revokes for others.
+        let at = admin.go(Method::GET, "/tokens", None).await;
+        assert!(
+            at.body.contains("id=\"all-tokens\"")
+                && at.body.contains(&meti_tokens[0].id)
+                && at.body.contains("name=\"user_id\""),
+            "{}",
+            at.body
+        );
+        let issued = post(&mut admin, "/tokens", &tok(&csrf, &meti_id)).await;
+        assert_eq!(issued.status, StatusCode::OK);
+        assert_eq!(
+            issued.cache.as_deref(),
+            Some("no-store"),
+            "a secret is never cached"
+        );
+        assert_eq!(
+            w.store.tokens(&meti_id).await.unwrap().len(),
+            meti_tokens.len() + 1
+        );
+        assert_eq!(
+            post(
+                &mut admin,
+                &format!("/tokens/{}/revoke", meti_tokens[0].id),
+                &[("csrf".into(), csrf.clone())]
+            )
+            .await
+            .status,
+            StatusCode::SEE_OTHER
+        );
+        assert!(w
+            .store
+            .token(&meti_tokens[0].id)
+            .await
+            .unwrap()
+            .revoked_at
+            .is_some());
+
+        // A machine identity signed in with its token gets none of these pages.
+        let mut sensor = signed_in(&w, "sensor", "en").await;
+        for path in ["/tokens", "/admin/users", "/drills", "/advisories/new"] {
+            assert_eq!(
+                sensor.go(Method::GET, path, None).await.status,
+                StatusCode::FORBIDDEN,
+                "{path}"
+            );
+        }
+
+        // Japanese labels.
+        let mut ja = signed_in(&w, "admin", "ja").await;
+        let j = ja.go(Method::GET, "/admin/users", None).await;
+        assert!(
+            j.body.contains("ユーザーを作成") && j.body.contains("ロール"),
+            "{}",
+            j.body
+        );
+        let j = ja.go(Method::GET, "/tokens", None).await;
+        assert!(j.body.contains("自分のトークン") && j.body.contains("失効させる"));
     })
     .await;
 }

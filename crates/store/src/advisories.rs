@@ -88,6 +88,29 @@ impl AdvisoryRecord {
             .map(|d| d.org_id.clone())
             .collect()
     }
+
+    /// The notes the tiers above added when relaying it to `org`, top first
+    /// (organisation, note).
+    pub fn relay_notes(&self, org: &str) -> Vec<(String, String)> {
+        let mut notes = Vec::new();
+        let mut via = self
+            .deliveries
+            .iter()
+            .find(|d| d.org_id == org)
+            .and_then(|d| d.via.clone());
+        // Tiers are at most three deep; never loop.
+        for _ in 0..8 {
+            let Some(v) = via else { break };
+            let Some(d) = self.deliveries.iter().find(|d| d.org_id == v) else {
+                break;
+            };
+            if let Some(n) = &d.relay_note {
+                notes.insert(0, (d.org_id.clone(), n.clone()));
+            }
+            via = d.via.clone().filter(|next| *next != v);
+        }
+        notes
+    }
 }
 
 #[derive(FromRow)]

@@ -196,6 +196,13 @@ pub fn may_view_advisory(
             || delivered_to.contains(&actor.org))
 }
 
+/// May the actor follow an advisory's delivery to every organisation (the
+/// per-tier status)? Its author's organisation and the coordinator.
+pub fn may_track_advisory(actor: &Actor, author: &str) -> bool {
+    allows(actor, Permission::ReceiveAdvisories)
+        && (actor.org == author || actor.has(Role::Coordinator))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

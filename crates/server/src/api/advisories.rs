@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::{Extension, Json};
 use sakimori_core::advisory::{render_markdown, AdvisoryFields};
 use sakimori_core::policy::may_view_advisory;
-use sakimori_core::{Actor, Role};
+use sakimori_core::Actor;
 use sakimori_store::{tier_status, AdvisoryRecord, TierStatus};
 use serde::{Deserialize, Serialize};
 
@@ -33,7 +33,7 @@ pub struct RelayNote {
 }
 
 fn is_author_side(actor: &Actor, a: &AdvisoryRecord) -> bool {
-    actor.org == a.author_org || actor.has(Role::Coordinator)
+    sakimori_core::policy::may_track_advisory(actor, &a.author_org)
 }
 
 /// The advisory if the actor may see it, trimmed to what they may know.
@@ -42,32 +42,11 @@ fn view(actor: &Actor, mut a: AdvisoryRecord) -> Option<AdvisoryView> {
         return None;
     }
     // The notes along the chain that brought it to the reader.
-    let mut relay_notes = Vec::new();
-    let mut via = a
-        .deliveries
-        .iter()
-        .find(|d| d.org_id == actor.org)
-        .and_then(|d| d.via.clone());
-    let mut steps = 0;
-    while let Some(v) = via {
-        steps += 1;
-        if steps > 8 {
-            break; // tiers are at most three deep; never loop
-        }
-        let Some(d) = a.deliveries.iter().find(|d| d.org_id == v) else {
-            break;
-        };
-        if let Some(n) = &d.relay_note {
-            relay_notes.insert(
-                0,
-                RelayNote {
-                    from: d.org_id.clone(),
-                    note: n.clone(),
-                },
-            );
-        }
-        via = d.via.clone().filter(|next| *next != v);
-    }
+    let relay_notes = a
+        .relay_notes(&actor.org)
+        .into_iter()
+        .map(|(from, note)| RelayNote { from, note })
+        .collect();
     if !is_author_side(actor, &a) {
         a.deliveries.retain(|d| d.org_id == actor.org);
     }

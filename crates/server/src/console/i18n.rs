@@ -137,6 +137,184 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Contacts and assets are visible to the organisation, its supervising ministry, its CEPTOAR and NISC.",
         "連絡先と資産は、当該組織・所管省庁・セプター・NISC のみ閲覧できます。",
     ),
+    // Refusals and forms.
+    ("forbidden", "Your roles do not allow this page.", "このページを利用する権限がありません。"),
+    ("save", "Save as a new version", "新しい版として保存"),
+    ("unknown", "unknown", "不明"),
+    ("time", "Time", "日時"),
+    ("created", "Created", "作成日時"),
+    ("by", "by", "記録者"),
+    // Report updates.
+    ("version", "version", "版"),
+    ("update_report", "Update this report", "この情報連絡を更新"),
+    (
+        "update_hint",
+        "Change what you now know. Only the fields you change are recorded, as a new version in the timeline, and every recipient is told.",
+        "判明した内容に更新してください。変更した項目だけが新しい版として経過に記録され、全ての連絡先に通知されます。",
+    ),
+    ("causes", "Causes", "原因"),
+    ("attack_types", "Attack types", "攻撃の種類"),
+    ("affected_services", "Affected services (one per line)", "影響を受けたサービス（1行に1つ）"),
+    ("affected_sectors", "Other sectors affected", "影響が波及した他分野"),
+    (
+        "observables",
+        "Observables (one per line, kind:value, e.g. ipv4:203.0.113.9)",
+        "観測情報（1行に1つ、種別:値。例 ipv4:203.0.113.9）",
+    ),
+    ("contact", "Person to call back", "連絡担当者"),
+    ("impact", "Impact (the inputs of the severity evaluation)", "影響（深刻度評価の入力）"),
+    // Severity.
+    ("severity_evaluation", "Severity evaluation", "深刻度評価"),
+    ("provisional", "Provisional", "暫定評価"),
+    ("final", "Final", "確定評価"),
+    ("overall", "overall level", "総合レベル"),
+    ("viewpoint", "Viewpoint", "観点"),
+    ("indicator", "Indicator", "指標"),
+    ("input", "Input", "入力値"),
+    ("rule", "Rule and threshold", "適用した基準"),
+    ("level", "Level", "レベル"),
+    ("reasons", "Reasons per viewpoint", "観点別の根拠"),
+    ("no_input", "no input", "入力なし"),
+    ("missing_inputs", "Inputs not given (they contributed nothing)", "未入力の項目（評価に寄与していません）"),
+    ("nciss", "NCISS-style score (for partners abroad)", "NCISS 相当スコア（海外連携用）"),
+    ("priority", "priority", "優先度"),
+    ("weight", "Weight", "重み"),
+    ("value", "Value", "値"),
+    ("basis", "Basis", "根拠"),
+    ("no_evaluation", "Not evaluated yet.", "まだ評価されていません。"),
+    ("earlier_evaluations", "Earlier evaluations", "過去の評価"),
+    ("record_severity", "Record a severity evaluation", "深刻度評価を記録"),
+    (
+        "severity_hint",
+        "Filled in with the report's impact; correct what NISC knows better. The level of each viewpoint is computed with its reasons.",
+        "情報連絡の影響欄を初期値としています。NISC で把握している内容に修正してください。観点ごとのレベルが根拠とともに算出されます。",
+    ),
+    ("imp_affected_people", "People affected (users or customers)", "影響を受けた利用者数"),
+    ("imp_affected_area", "Area of the disruption", "提供支障の範囲（地域）"),
+    ("imp_duration_hours", "Duration of the disruption (hours)", "提供支障の時間（時間）"),
+    ("imp_substitutability", "Substitutability", "代替性"),
+    ("imp_simultaneous_organisations", "Organisations hit at the same time", "同時に被害を受けた組織数"),
+    ("imp_simultaneous_sectors", "Sectors hit at the same time", "同時に被害を受けた分野数"),
+    ("imp_deaths", "Deaths", "死者数"),
+    ("imp_injuries", "Injuries", "負傷者数"),
+    ("imp_property_damage_jpy", "Property damage (yen)", "物的被害額（円）"),
+    ("imp_evacuated_people", "Residents evacuated", "避難した住民数"),
+    ("imp_environmental_restoration_jpy", "Environmental restoration cost (yen)", "環境の原状回復費用（円）"),
+    ("imp_environmental_area", "Extent of the environmental damage", "環境被害の範囲"),
+    ("imp_lost_trust", "Loss of trust", "信頼低下"),
+    // Writing and tracking advisories.
+    ("new_advisory", "Write an advisory", "情報提供を作成"),
+    ("title_en", "Title (English)", "件名（英語）"),
+    ("title_ja", "Title (Japanese)", "件名（日本語）"),
+    ("body_en", "Body (English, Markdown)", "本文（英語、Markdown）"),
+    ("body_ja", "Body (Japanese, Markdown)", "本文（日本語、Markdown）"),
+    ("urgency", "Urgency", "緊急度"),
+    ("urg_normal", "Normal", "通常"),
+    ("urg_high", "High", "高"),
+    ("urg_immediate", "Immediate", "至急"),
+    ("valid_from", "Valid from (UTC)", "有効期間の開始（UTC）"),
+    ("valid_until", "Valid until (UTC)", "有効期間の終了（UTC）"),
+    ("audience", "Audience", "宛先"),
+    (
+        "audience_hint",
+        "The criteria add up: every organisation matching one of them receives it, through its ministry and its CEPTOAR. Organisations outside your constituency are left out.",
+        "条件は合算されます。いずれかに該当する組織に、所管省庁・セプターを経由して届きます。所管外の組織は除かれます。",
+    ),
+    ("all_orgs", "Every organisation", "全ての組織"),
+    ("sectors", "Sectors", "分野"),
+    ("subsectors", "Sub-sectors", "サブ分野"),
+    ("communities", "Communities", "コミュニティ"),
+    ("prefixes", "Holders of these address ranges (one per line)", "次の IP アドレス範囲の保有組織（1行に1つ）"),
+    ("domains", "Holders of these domains (one per line)", "次のドメインの保有組織（1行に1つ）"),
+    ("products", "Users of these products (one per line)", "次の製品の利用組織（1行に1つ）"),
+    ("indicators", "Indicators (one per line, kind:value)", "指標情報（1行に1つ、種別:値）"),
+    ("cves", "CVE ids (separated by spaces or commas)", "CVE 番号（空白またはカンマ区切り）"),
+    ("send_advisory", "Send down the tiers", "各階層へ送信"),
+    ("tracking", "Delivery tracking", "配信状況"),
+    ("author", "Author", "発信元"),
+    ("per_tier", "Per tier", "階層別"),
+    ("per_organisation", "Per organisation", "組織別"),
+    ("waiting_for_relay", "waiting for relay", "中継待ち"),
+    ("median_minutes", "Median minutes to acknowledge", "受領確認までの中央値（分）"),
+    ("via", "Via", "経由"),
+    ("relayed", "relayed", "中継済"),
+    ("reminded", "reminded", "督促済"),
+    ("escalated", "escalated to deputies", "代理連絡先へ連絡済"),
+    ("tier_ministry", "Supervising ministries", "所管省庁"),
+    ("tier_hub", "CEPTOARs / ISACs", "セプター等"),
+    ("tier_organisation", "Operators and bodies", "事業者等"),
+    ("tier_reporter", "Reporting operators", "報告する事業者等"),
+    ("tier_centre", "NISC", "NISC"),
+    ("relay", "Relay to the tier below", "下位の階層へ中継"),
+    ("relay_note", "Note for the tier below (optional)", "下位の階層への補足（任意）"),
+    ("relay_waiting", "organisation(s) below you wait for your review.", "組織が貴組織の確認を待っています。"),
+    ("notes_from_above", "Notes from the tiers above", "上位階層からの補足"),
+    // Drills.
+    ("drills", "Drills", "訓練"),
+    ("drill", "Drill", "訓練"),
+    ("no_sector", "No sector (ministries, NISC)", "分野なし（省庁・NISC）"),
+    ("contact_name", "Name", "氏名"),
+    ("new_drill", "Start a drill", "訓練を開始"),
+    ("drill_provision", "Provision drill (down the tiers)", "情報提供訓練（下り）"),
+    ("drill_report", "Report drill (up the chain)", "情報連絡訓練（上り）"),
+    ("scope", "Scope", "対象"),
+    ("reachability", "Reachability (confirmed / expected hops)", "疎通確認（確認済み／対象）"),
+    ("hops", "Expected", "対象"),
+    ("reached", "reached", "到達"),
+    ("rate", "Rate", "疎通率"),
+    ("by_tier", "By tier", "階層別"),
+    ("by_sector", "By sector", "分野別"),
+    ("by_ceptoar", "By CEPTOAR", "セプター別"),
+    ("unconfirmed", "Organisations that did not confirm", "疎通確認が取れていない組織"),
+    (
+        "stale_contacts",
+        "Contacts not verified for {} days, or bounced",
+        "{} 日以上確認されていない、または不達の連絡先",
+    ),
+    ("bounced", "bounced", "不達"),
+    ("self_checks", "Self-check sheets", "自己点検シート"),
+    // Users and tokens.
+    ("users", "Users", "ユーザー"),
+    ("user", "User", "ユーザー"),
+    ("new_user", "Create a user", "ユーザーを作成"),
+    ("user_created", "User created", "ユーザーを作成しました"),
+    ("display_name", "Display name", "表示名"),
+    ("organisation", "Organisation", "組織"),
+    ("roles", "Roles", "ロール"),
+    (
+        "password_optional",
+        "Password (at least 12 characters; leave empty for a user of the API only)",
+        "パスワード（12文字以上。API のみを使うユーザーは空欄）",
+    ),
+    ("disabled", "disabled", "無効"),
+    ("active", "active", "有効"),
+    ("token_only", "API only", "API のみ"),
+    ("disable", "Disable", "無効にする"),
+    ("role_administrator", "Administrator", "システム管理者"),
+    ("role_coordinator", "Coordinator (NISC)", "調整担当（NISC）"),
+    ("role_ministry", "Ministry officer", "所管省庁担当"),
+    ("role_hub", "CEPTOAR secretariat", "セプター事務局"),
+    ("role_operator", "Operator CSIRT", "事業者 CSIRT"),
+    ("role_analyst", "Analyst", "分析担当"),
+    ("role_sensor", "Sensor (machine)", "センサー（機械）"),
+    ("tokens", "API tokens", "API トークン"),
+    ("my_tokens", "Your tokens", "自分のトークン"),
+    ("all_tokens", "Tokens of the other users", "他のユーザーのトークン"),
+    ("label", "Label", "ラベル"),
+    ("expires", "Expires", "有効期限"),
+    ("revoked", "revoked", "失効済"),
+    ("expired", "expired", "期限切れ"),
+    ("revoke", "Revoke", "失効させる"),
+    ("new_token", "Create a token", "トークンを作成"),
+    ("token_created", "Token created", "トークンを作成しました"),
+    ("expires_in_days", "Days until it expires", "有効日数"),
+    ("for_user", "For user", "対象ユーザー"),
+    ("myself", "myself", "自分"),
+    (
+        "token_once",
+        "Copy this token now: it is shown only this once, and stored only as a hash.",
+        "このトークンを今すぐ控えてください。表示はこの一度だけで、ハッシュとしてのみ保存されます。",
+    ),
 ];
 
 #[cfg(test)]
@@ -157,5 +335,44 @@ mod tests {
             "the cookie wins"
         );
         assert_eq!(Lang::pick(None, None), Lang::En);
+    }
+
+    /// Every word the pages ask for is in the table: an unknown key would show
+    /// itself instead of a label.
+    #[test]
+    fn every_key_the_console_uses_is_in_the_table() {
+        let sources = [
+            include_str!("pages.rs"),
+            include_str!("report_edit.rs"),
+            include_str!("authoring.rs"),
+            include_str!("drills.rs"),
+            include_str!("admin.rs"),
+        ];
+        let known = |k: &str| WORDS.iter().any(|(w, _, _)| *w == k);
+        let mut checked = 0;
+        for src in sources {
+            // t("key"), l.t("key"), sess.lang.t("key")
+            for (i, _) in src.match_indices("t(\"") {
+                let before = src[..i].chars().last().unwrap_or(' ');
+                if before.is_alphanumeric() || before == '_' {
+                    continue;
+                }
+                let key = src[i + 3..].split('"').next().unwrap();
+                assert!(known(key), "{key:?} is not in WORDS");
+                checked += 1;
+            }
+            // Keys chosen by a match: "imp_...", "role_...", "tier_...", "urg_...", "drill_...".
+            for part in src.split('"').skip(1).step_by(2) {
+                if ["imp_", "role_", "tier_", "urg_", "drill_"]
+                    .iter()
+                    .any(|p| part.starts_with(p))
+                    && !part.contains(' ')
+                {
+                    assert!(known(part), "{part:?} is not in WORDS");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100, "{checked}");
     }
 }

@@ -7,8 +7,12 @@
 // Handlers answer with a page either way; the error side is a page too.
 #![allow(clippy::result_large_err)]
 
+mod admin;
+mod authoring;
+mod drills;
 mod i18n;
 mod pages;
+mod report_edit;
 
 use crate::AppState;
 use axum::extract::{Request, State};
@@ -18,6 +22,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 pub use i18n::Lang;
+use sakimori_core::policy::{allows, Permission};
 use sakimori_core::Actor;
 use sha2::{Digest, Sha256};
 
@@ -38,9 +43,24 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/reports/new", get(pages::new_report))
         .route("/reports/{id}", get(pages::report))
         .route("/reports/{id}/ack", post(pages::ack_report))
-        .route("/advisories", get(pages::advisories))
+        .route("/reports/{id}/update", post(report_edit::update))
+        .route("/reports/{id}/severity", post(report_edit::record_severity))
+        .route(
+            "/advisories",
+            get(pages::advisories).post(authoring::create),
+        )
+        .route("/advisories/new", get(authoring::new_advisory))
         .route("/advisories/{id}", get(pages::advisory))
         .route("/advisories/{id}/ack", post(pages::ack_advisory))
+        .route("/advisories/{id}/status", get(authoring::status))
+        .route("/advisories/{id}/relay", post(authoring::relay))
+        .route("/drills", get(drills::list).post(drills::create))
+        .route("/drills/{id}", get(drills::drill))
+        .route("/drills/{id}/chart.svg", get(drills::chart))
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/users/{id}/disable", post(admin::disable_user))
+        .route("/tokens", get(admin::tokens).post(admin::create_token))
+        .route("/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/dashboard", get(pages::dashboard))
         .route("/statistics", get(pages::statistics))
         .route("/statistics.svg", get(pages::statistics_svg))
@@ -139,5 +159,136 @@ pub fn check_csrf(session: &Session, sent: &str) -> Result<(), Response> {
             "CSRF check failed: reload the page and try again",
         )
             .into_response())
+    }
+}
+
+/// The permission the API declares for `method path` in its route table
+/// ([`crate::routes`]). The console asks this one table instead of keeping its
+/// own list of who may do what: a console page or action is allowed exactly when
+/// the API route that does the same thing would be.
+pub fn api_permission(method: &axum::http::Method, path: &str) -> Option<Permission> {
+    static TABLE: std::sync::OnceLock<Vec<(axum::http::Method, &'static str, Permission)>> =
+        std::sync::OnceLock::new();
+    TABLE
+        .get_or_init(|| {
+            crate::routes()
+                .into_iter()
+                .map(|r| (r.method.clone(), r.path, r.permission))
+                .collect()
+        })
+        .iter()
+        .find(|(m, p, _)| m == method && *p == path)
+        .map(|(_, _, perm)| *perm)
+}
+
+/// May the actor do what the API route `method path` does? An unknown route is
+/// never allowed.
+pub fn may(actor: &Actor, method: axum::http::Method, path: &str) -> bool {
+    api_permission(&method, path).is_some_and(|p| allows(actor, p))
+}
+
+/// The API routes the console's pages and actions stand for.
+pub mod api_route {
+    use axum::http::Method;
+    pub const UPDATE_REPORT: (Method, &str) = (Method::PATCH, "/api/v1/reports/{id}");
+    pub const EVALUATE_SEVERITY: (Method, &str) = (Method::POST, "/api/v1/reports/{id}/severity");
+    pub const READ_SEVERITY: (Method, &str) = (Method::GET, "/api/v1/reports/{id}/severity");
+    pub const WRITE_ADVISORY: (Method, &str) = (Method::POST, "/api/v1/advisories");
+    pub const ADVISORY_STATUS: (Method, &str) = (Method::GET, "/api/v1/advisories/{id}/status");
+    pub const RELAY_ADVISORY: (Method, &str) = (Method::POST, "/api/v1/advisories/{id}/relay");
+    pub const CREATE_DRILL: (Method, &str) = (Method::POST, "/api/v1/drills");
+    pub const LIST_DRILLS: (Method, &str) = (Method::GET, "/api/v1/drills");
+    pub const DRILL_REPORT: (Method, &str) = (Method::GET, "/api/v1/drills/{id}/report");
+    pub const LIST_USERS: (Method, &str) = (Method::GET, "/api/v1/users");
+    pub const CREATE_USER: (Method, &str) = (Method::POST, "/api/v1/users");
+    pub const DISABLE_USER: (Method, &str) = (Method::POST, "/api/v1/users/{id}/disable");
+    pub const LIST_TOKENS: (Method, &str) = (Method::GET, "/api/v1/tokens");
+    pub const CREATE_TOKEN: (Method, &str) = (Method::POST, "/api/v1/tokens");
+    pub const REVOKE_TOKEN: (Method, &str) = (Method::DELETE, "/api/v1/tokens/{id}");
+
+    pub const ALL: &[(Method, &str)] = &[
+        UPDATE_REPORT,
+        EVALUATE_SEVERITY,
+        READ_SEVERITY,
+        WRITE_ADVISORY,
+        ADVISORY_STATUS,
+        RELAY_ADVISORY,
+        CREATE_DRILL,
+        LIST_DRILLS,
+        DRILL_REPORT,
+        LIST_USERS,
+        CREATE_USER,
+        DISABLE_USER,
+        LIST_TOKENS,
+        CREATE_TOKEN,
+        REVOKE_TOKEN,
+    ];
+}
+
+/// `may` for one of the [`api_route`] constants.
+pub fn may_route(actor: &Actor, route: &(axum::http::Method, &str)) -> bool {
+    may(actor, route.0.clone(), route.1)
+}
+
+/// A submitted form as its name/value pairs, in order: repeated names (check
+/// boxes, multiple selects) keep every value.
+pub struct FormData(pub Vec<(String, String)>);
+
+impl FormData {
+    /// The first value of `name`, or "".
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+
+    /// The first value of `name`, trimmed, if not empty.
+    pub fn opt(&self, name: &str) -> Option<&str> {
+        Some(self.get(name).trim()).filter(|v| !v.is_empty())
+    }
+
+    /// Every non-empty value of `name`.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, v)| k == name && !v.trim().is_empty())
+            .map(|(_, v)| v.trim().to_owned())
+            .collect()
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+
+    /// The entries of a text area or field: one per line, or separated by commas
+    /// (and by spaces when `spaces`), trimmed, empty ones dropped.
+    pub fn list(&self, name: &str, spaces: bool) -> Vec<String> {
+        self.get(name)
+            .split(|c: char| c == '\n' || c == ',' || (spaces && c.is_whitespace()))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    pub fn csrf(&self) -> &str {
+        self.get("csrf")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_console_action_stands_for_a_declared_api_route() {
+        for (m, p) in api_route::ALL {
+            assert!(
+                api_permission(m, p).is_some(),
+                "{m} {p} is not an API route"
+            );
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! The console pages.
 
-use super::{check_csrf, lang, session, Lang, Session, LANG_COOKIE, SESSION_COOKIE};
+use super::{
+    api_route, check_csrf, lang, may_route, session, Lang, Session, LANG_COOKIE, SESSION_COOKIE,
+};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -36,8 +38,11 @@ fn layout(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> M
                             @if s.actor.has(Role::Coordinator) || s.actor.has(Role::Administrator) { a href="/dashboard" { (t("dashboard")) } }
                             a href="/reports" { (t("reports")) }
                             a href="/advisories" { (t("advisories")) }
+                            @if may_route(&s.actor, &api_route::LIST_DRILLS) { a href="/drills" { (t("drills")) } }
                             a href="/registry" { (t("registry")) }
                             @if sakimori_core::policy::allows(&s.actor, sakimori_core::Permission::ReadStatistics) { a href="/statistics" { (t("statistics")) } }
+                            @if may_route(&s.actor, &api_route::LIST_USERS) { a href="/admin/users" { (t("users")) } }
+                            @if may_route(&s.actor, &api_route::LIST_TOKENS) { a href="/tokens" { (t("tokens")) } }
                         }
                         span.who { (t("signed_in_as")) " " (s.actor.username) " (" (s.actor.org) ")" }
                         form method="post" action="/logout" {
@@ -53,11 +58,11 @@ fn layout(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> M
     }
 }
 
-fn page(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> Response {
+pub(super) fn page(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> Response {
     layout(lang, title, session, body).into_response()
 }
 
-fn tlp_label(tlp: sakimori_core::tlp::Tlp) -> Markup {
+pub(super) fn tlp_label(tlp: sakimori_core::tlp::Tlp) -> Markup {
     let class = match tlp {
         sakimori_core::tlp::Tlp::Clear => "tlp tlp-clear",
         sakimori_core::tlp::Tlp::Green => "tlp tlp-green",
@@ -221,6 +226,7 @@ pub async fn home(State(s): State<AppState>, headers: HeaderMap) -> Page {
                 li { a href="/reports" { (t("reports")) } " " @if unacked_reports > 0 { span.badge { (unacked_reports) " " (t("unacknowledged")) } } }
                 li { a href="/advisories" { (t("advisories")) } " " @if unacked_advisories > 0 { span.badge { (unacked_advisories) " " (t("unacknowledged")) } } }
                 @if sess.actor.roles.iter().any(|r| r.is_human()) { li { a href="/reports/new" { (t("new_report")) } } }
+                @if may_route(&sess.actor, &api_route::WRITE_ADVISORY) { li { a href="/advisories/new" { (t("new_advisory")) } } }
             }
         },
     ))
@@ -361,20 +367,42 @@ pub async fn submit_report(
     }
 }
 
-fn not_found(sess: &Session) -> Response {
+pub(super) fn not_found(sess: &Session) -> Response {
     let mut r = page(sess.lang, sess.lang.t("not_found"), Some(sess), html! {});
     *r.status_mut() = StatusCode::NOT_FOUND;
     r
 }
 
+/// A page the actor's roles do not allow: 403, saying so.
+pub(super) fn forbidden(sess: &Session) -> Response {
+    let mut r = page(
+        sess.lang,
+        sess.lang.t("forbidden"),
+        Some(sess),
+        html! { p { a href="/home" { (sess.lang.t("home")) } } },
+    );
+    *r.status_mut() = StatusCode::FORBIDDEN;
+    r
+}
+
+/// A page showing what went wrong with a form: 422.
+pub(super) fn unprocessable(mut r: Response) -> Response {
+    *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    r
+}
+
+/// A stored time (RFC 3339) to the minute, for tables.
+pub(super) fn when(t: &str) -> String {
+    let t = t.replace('T', " ");
+    t.get(..16).map(|x| format!("{x} UTC")).unwrap_or(t)
+}
+
 pub async fn report(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Page {
     let sess = session(&s, &headers).await?;
-    let (l, t) = (sess.lang, |k| sess.lang.t(k));
     let Ok(mut r) = s.store.report_by_ref(&id).await else {
         return Ok(not_found(&sess));
     };
-    let recipients = r.recipient_orgs();
-    if !may_view_report(&sess.actor, &r.reporter_org, &recipients) {
+    if !may_view_report(&sess.actor, &r.reporter_org, &r.recipient_orgs()) {
         return Ok(not_found(&sess));
     }
     if r.recipients
@@ -384,17 +412,33 @@ pub async fn report(State(s): State<AppState>, headers: HeaderMap, Path(id): Pat
         let _ = s.store.mark_report_read(&sess.actor, &r.id).await;
         r = s.store.report(&r.id).await.unwrap_or(r);
     }
+    Ok(render_report(&s, &sess, &r, None).await)
+}
+
+/// The report page: header, acknowledgement, recipients, the update form, the
+/// severity evaluations (and the coordinator's form), the timeline. The caller
+/// has checked that the actor may see the report.
+pub(super) async fn render_report(
+    s: &AppState,
+    sess: &Session,
+    r: &sakimori_store::ReportRecord,
+    error: Option<String>,
+) -> Response {
+    let (l, t) = (sess.lang, |k| sess.lang.t(k));
+    let recipients = r.recipient_orgs();
     let timeline = s.store.report_timeline(&r.id).await.unwrap_or_default();
+    let extra = super::report_edit::sections(s, sess, r).await;
     let can_ack = may_handle_report(&sess.actor, &recipients)
         && r.recipients
             .iter()
             .any(|x| x.org_id == sess.actor.org && x.acknowledged_at.is_none());
-    Ok(page(
+    page(
         l,
         &format!("#{} {}", r.number, r.fields.summary),
-        Some(&sess),
+        Some(sess),
         html! {
-            p { (t("from")) ": " (r.reporter_org) " · " (t("status")) ": " (r.fields.status) " · " (t("detected_at")) ": " (r.fields.detected_at.to_rfc3339()) }
+            @if let Some(e) = &error { p.error role="alert" { (e) } }
+            p { (t("from")) ": " (r.reporter_org) " · " (t("status")) ": " (r.fields.status) " · " (t("detected_at")) ": " (r.fields.detected_at.to_rfc3339()) " · " (t("version")) " " (r.version) }
             @if can_ack {
                 form method="post" action={ "/reports/" (r.id) "/ack" } {
                     input type="hidden" name="csrf" value=(sess.csrf());
@@ -406,10 +450,11 @@ pub async fn report(State(s): State<AppState>, headers: HeaderMap, Path(id): Pat
                 thead { tr { th scope="col" { "#" } th scope="col" { (t("recipients")) } th scope="col" { (t("delivered")) } th scope="col" { (t("read")) } th scope="col" { (t("acknowledged")) } } }
                 tbody { @for x in &r.recipients { tr { td { (x.priority) } td { (x.org_id) } td { (x.delivered_at) } td { (x.read_at.as_deref().unwrap_or("—")) } td { (x.acknowledged_at.as_deref().unwrap_or("—")) } } } }
             }
+            (extra)
             h2 { (t("timeline")) }
-            table { tbody { @for e in &timeline { tr { td { (e.at) } td { (e.organisation) } td { (e.what) } } } } }
+            table { tbody { @for e in &timeline { tr { td { (e.at) } td { (e.organisation) } td { (e.what) @if e.what == "version" { @if let Some(ch) = e.detail.get("changed").and_then(|c| c.as_array()) { ": " (ch.iter().filter_map(|c| c.as_str()).collect::<Vec<_>>().join(", ")) } } } } } } }
         },
-    ))
+    )
 }
 
 pub async fn ack_report(
@@ -448,7 +493,7 @@ pub async fn advisories(State(s): State<AppState>, headers: HeaderMap) -> Page {
         &format!("{} ({})", t("inbox"), t("advisories")),
         Some(&sess),
         html! {
-            p { span.badge { (unread) " " (t("unread")) } }
+            p { span.badge { (unread) " " (t("unread")) } @if may_route(&sess.actor, &api_route::WRITE_ADVISORY) { " · " a href="/advisories/new" { (t("new_advisory")) } } }
             @if list.is_empty() { p.muted { (t("none")) } } @else {
                 table {
                     thead { tr { th scope="col" { (t("number")) } th scope="col" { (t("tlp")) } th scope="col" { (t("category")) } th scope="col" { (t("title")) } th scope="col" { (t("status")) } } }
@@ -460,7 +505,7 @@ pub async fn advisories(State(s): State<AppState>, headers: HeaderMap) -> Page {
                                 td { (tlp_label(a.fields.tlp)) }
                                 td { @if l == Lang::Ja { (a.fields.category.label_ja()) } @else { (a.fields.category) } }
                                 td { @if l == Lang::Ja { (a.fields.title_ja.as_deref().unwrap_or(&a.fields.title)) } @else { (a.fields.title) } }
-                                td { @match mine { Some(d) if d.acknowledged_at.is_some() => { (t("acknowledged")) } Some(d) if d.read_at.is_some() => { (t("read")) } Some(_) => { strong { (t("unread")) } } None => { "—" } } }
+                                td { @match mine { Some(d) if d.acknowledged_at.is_some() => { (t("acknowledged")) } Some(d) if d.read_at.is_some() => { (t("read")) } Some(_) => { strong { (t("unread")) } } None if super::authoring::may_track(&sess.actor, a) => { a href={ "/advisories/" (a.id) "/status" } { (t("tracking")) } } None => { "—" } } }
                             }
                         }
                     }
@@ -476,7 +521,6 @@ pub async fn advisory(
     Path(id): Path<String>,
 ) -> Page {
     let sess = session(&s, &headers).await?;
-    let (l, t) = (sess.lang, |k| sess.lang.t(k));
     let Ok(mut a) = s.store.advisory(&id).await else {
         return Ok(not_found(&sess));
     };
@@ -493,6 +537,19 @@ pub async fn advisory(
             .await
             .unwrap_or(a);
     }
+    Ok(render_advisory(&sess, &a, None))
+}
+
+/// The advisory page: marking, the reader's own delivery and acknowledgement,
+/// the notes of the tiers above, the relay form for a reviewing tier, the link to
+/// the tracking page for the author's side, and the body. The caller has checked
+/// that the actor may see the advisory.
+pub(super) fn render_advisory(
+    sess: &Session,
+    a: &sakimori_store::AdvisoryRecord,
+    error: Option<String>,
+) -> Response {
+    let (l, t) = (sess.lang, |k| sess.lang.t(k));
     let mine = a
         .deliveries
         .iter()
@@ -508,12 +565,20 @@ pub async fn advisory(
     } else {
         &a.fields.body
     };
-    Ok(page(
+    let notes = a.relay_notes(&sess.actor.org);
+    let waiting_below = super::authoring::waiting_below(&sess.actor.org, a);
+    let can_relay = mine.as_ref().is_some_and(|d| d.delivered_at.is_some())
+        && waiting_below > 0
+        && may_route(&sess.actor, &api_route::RELAY_ADVISORY);
+    let can_track = super::authoring::may_track(&sess.actor, a);
+    page(
         l,
         &title,
-        Some(&sess),
+        Some(sess),
         html! {
+            @if let Some(e) = &error { p.error role="alert" { (e) } }
             p { (tlp_label(a.fields.tlp)) " " (t("category")) ": " @if l == Lang::Ja { (a.fields.category.label_ja()) } @else { (a.fields.category) } " · " (a.author_org) " · " (a.created_at) }
+            @if can_track { p { a href={ "/advisories/" (a.id) "/status" } { (t("tracking")) } } }
             @if let Some(d) = &mine {
                 @if d.acknowledged_at.is_none() {
                     form method="post" action={ "/advisories/" (a.id) "/ack" } {
@@ -522,9 +587,27 @@ pub async fn advisory(
                     }
                 } @else { p { (t("acknowledged")) ": " (d.acknowledged_at.as_deref().unwrap_or("")) } }
             }
+            @if !notes.is_empty() {
+                section.notes aria-labelledby="notes" {
+                    h2 #notes { (t("notes_from_above")) }
+                    ul { @for (from, note) in &notes { li { strong { (from) } ": " (note) } } }
+                }
+            }
+            @if can_relay {
+                section.relay aria-labelledby="relay" {
+                    h2 #relay { (t("relay")) }
+                    p { strong { (waiting_below) } " " (t("relay_waiting")) }
+                    form.stack method="post" action={ "/advisories/" (a.id) "/relay" } {
+                        input type="hidden" name="csrf" value=(sess.csrf());
+                        label for="note" { (t("relay_note")) }
+                        textarea #note name="note" rows="3" {}
+                        button type="submit" { (t("relay")) }
+                    }
+                }
+            }
             article { (PreEscaped(render_markdown(body))) }
         },
-    ))
+    )
 }
 
 pub async fn ack_advisory(
