@@ -21,6 +21,8 @@ Examples:
   SAKIMORI_TOKEN=skm_... sakimori report submit --summary 'Ransom note on file server' --service-affected no
   SAKIMORI_TOKEN=skm_... sakimori advisory create --title 'VPN campaign' --body-file vpn.md \
       --tlp TLP:AMBER --category alert --sector electricity --sector gas
+  SAKIMORI_TOKEN=skm_... sakimori intel add indicators.json --tlp TLP:GREEN
+  sakimori intel pull --peer https://centre.example/taxii2/ --collection ID --peer-token skm_... --as sync-user
   SAKIMORI_TOKEN=skm_... sakimori drill run --kind provision --title 'FY2026 CEPTOAR drill' --all
 Docs: README.md and docs/ (日本語: docs/ja/)";
 
@@ -73,6 +75,8 @@ enum Command {
     Advisory(cmd::advisory::AdvisoryArgs),
     /// CEPTOAR drills (セプター訓練) through a running server: run, list, report, self-check
     Drill(cmd::drill::DrillArgs),
+    /// Shared intelligence (STIX 2.1 / TAXII 2.1): add, search, export, correlate, relay; pull and push with peers
+    Intel(cmd::intel::IntelArgs),
     /// Users: add, list, disable, set a password
     #[command(subcommand)]
     User(cmd::user::UserCommand),
@@ -106,6 +110,7 @@ fn main() -> std::process::ExitCode {
             Command::Report(a) => cmd::report::run(&g, a).await,
             Command::Advisory(a) => cmd::advisory::run(&g, a).await,
             Command::Drill(a) => cmd::drill::run(&g, a).await,
+            Command::Intel(a) => cmd::intel::run(&g, a).await,
             Command::Token(c) => cmd::token::run(&g, c).await,
             Command::Audit(c) => cmd::audit::run(&g, c).await,
             Command::Bench(c) => bench::run(&g, c).await,

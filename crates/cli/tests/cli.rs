@@ -743,3 +743,219 @@ async fn a_drill_from_the_command_line_reports_reachability() {
         child.wait().unwrap();
     }
 }
+
+/// A ministry's own installation federates with the centre over TAXII: it pulls
+/// exactly what the ministry may see there, incrementally, and pushes back.
+#[tokio::test]
+async fn a_second_installation_pulls_only_what_its_organisation_may_see() {
+    for centre in installs().await {
+        let (mut child, url, v) = serve(&centre, &["--demo"]);
+        let users = v["users"].as_array().unwrap().clone();
+        let token = |name: &str| {
+            users.iter().find(|u| u["username"] == name).unwrap()["token"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        let intel = |who: &str, args: &[&str]| {
+            let mut a = vec!["intel"];
+            a.extend_from_slice(args);
+            a.push("--json");
+            let out = centre
+                .cmd(&a)
+                .env("SAKIMORI_SERVER", &url)
+                .env("SAKIMORI_TOKEN", token(who))
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "[{}] {who} {args:?}: {}",
+                centre.name,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            serde_json::from_slice::<Value>(&out.stdout).unwrap()
+        };
+        let file = |name: &str, objects: Vec<Value>| {
+            let p = centre.dir.path().join(name);
+            std::fs::write(&p, serde_json::to_string(&objects).unwrap()).unwrap();
+            p.to_str().unwrap().to_owned()
+        };
+        let indicator = |n: u32| {
+            serde_json::json!({"type": "indicator", "spec_version": "2.1", "id": format!("indicator--{}", uuid_of(n)),
+                "created": "2026-11-01T00:00:00.000Z", "modified": "2026-11-01T00:00:00.000Z", "name": format!("indicator {n}"),
+                "pattern": format!("[ipv4-addr:value = '203.0.113.{n}']"), "pattern_type": "stix", "valid_from": "2026-11-01T00:00:00Z"})
+        };
+        // The centre's analyst shares under every marking.
+        let analyst = "demo-analyst";
+        intel(
+            analyst,
+            &[
+                "add",
+                &file("green.json", (1..=3).map(indicator).collect()),
+                "--tlp",
+                "TLP:GREEN",
+            ],
+        );
+        intel(
+            analyst,
+            &[
+                "add",
+                &file("amber-meti.json", vec![indicator(4)]),
+                "--tlp",
+                "TLP:AMBER",
+                "--recipient",
+                "meti",
+            ],
+        );
+        intel(
+            analyst,
+            &[
+                "add",
+                &file("amber-bank.json", vec![indicator(5)]),
+                "--tlp",
+                "TLP:AMBER",
+                "--recipient",
+                "asagiri-bank",
+            ],
+        );
+        intel(
+            analyst,
+            &[
+                "add",
+                &file("red.json", vec![indicator(6)]),
+                "--tlp",
+                "TLP:RED",
+                "--recipient-user",
+                "demo-operator",
+            ],
+        );
+        let cols = intel(analyst, &["collections"]);
+        let ntk = cols
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["community_id"] == "vpn-appliance-ntk")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        intel(
+            analyst,
+            &[
+                "add",
+                &file("ntk.json", vec![indicator(7)]),
+                "--collection",
+                &ntk,
+            ],
+        );
+        let centre_view: Vec<String> = intel("demo-ministry", &["export"])["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["type"] == "indicator")
+            .map(|o| o["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(centre_view.len(), 4, "3 GREEN and the AMBER named to METI");
+
+        // METI's own installation, with its own database.
+        let ministry = installs()
+            .await
+            .into_iter()
+            .find(|i| i.name == centre.name)
+            .unwrap();
+        let local = ministry.json(&["token", "create", "--org", "meti", "--role", "ministry"]);
+        let local_user = local["user"].as_str().unwrap().to_owned();
+        let inbox = "a9d2c1f0-5a4e-4c1b-9f3e-000000000001";
+        let peer = format!("{url}/taxii2/");
+        let pull = |extra: &[&str]| {
+            let mut a = vec![
+                "intel",
+                "pull",
+                "--peer",
+                &peer,
+                "--collection",
+                inbox,
+                "--peer-user",
+                "demo-ministry",
+                "--as",
+                &local_user,
+                "--page-size",
+                "2",
+            ];
+            a.extend_from_slice(extra);
+            a.push("--json");
+            let out = ministry
+                .cmd(&a)
+                .env("SAKIMORI_PEER_TOKEN", token("demo-ministry"))
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "[{}] pull: {}",
+                ministry.name,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            serde_json::from_slice::<Value>(&out.stdout).unwrap()
+        };
+        let first = pull(&[]);
+        assert_eq!(first["added"], 4, "{first}");
+        assert_eq!(
+            pull(&[])["added"],
+            0,
+            "the second pull resumes after the last one"
+        );
+        intel(
+            analyst,
+            &[
+                "add",
+                &file("later.json", vec![indicator(8)]),
+                "--tlp",
+                "TLP:GREEN",
+            ],
+        );
+        assert_eq!(pull(&[])["added"], 1, "only what is new");
+
+        // What METI's installation now holds, as its own user sees it there.
+        let (mut local_server, local_url, _) = serve(&ministry, &[]);
+        let out = ministry
+            .cmd(&["intel", "export", "--json"])
+            .env("SAKIMORI_SERVER", &local_url)
+            .env("SAKIMORI_TOKEN", local["token"].as_str().unwrap())
+            .output()
+            .unwrap();
+        let bundle: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut held: Vec<String> = bundle["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["type"] == "indicator")
+            .map(|o| o["id"].as_str().unwrap().to_owned())
+            .collect();
+        held.sort();
+        let mut expected = centre_view.clone();
+        expected.push(format!("indicator--{}", uuid_of(8)));
+        expected.sort();
+        assert_eq!(
+            held, expected,
+            "[{}] exactly what METI may see at the centre",
+            ministry.name
+        );
+        // The AMBER one stays AMBER there: marked, and limited to METI.
+        let amber = bundle["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["id"] == format!("indicator--{}", uuid_of(4)))
+            .unwrap();
+        assert_eq!(
+            amber["object_marking_refs"],
+            serde_json::json!([sakimori_core::tlp::Tlp::Amber.stix_marking_id()])
+        );
+        local_server.kill().unwrap();
+        child.kill().unwrap();
+    }
+}
+
+fn uuid_of(n: u32) -> String {
+    format!("5e1d7c3a-0000-4000-8000-{n:012}")
+}

@@ -719,6 +719,7 @@ impl Store {
                 }
             }
         };
+        let object = with_marking(object, handling.tlp);
         Ok(Some(ObjectRow {
             seq: r.seq,
             collection_id: r.collection_id,
@@ -901,6 +902,50 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Where a pull from `peer`'s collection stopped (its last `date_added`).
+    pub async fn sync_state(&self, peer: &str, collection: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT added_after FROM intel_sync WHERE peer = $1 AND collection_id = $2",
+        )
+        .bind(peer)
+        .bind(collection)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Record how far a pull got, after the page was stored.
+    pub async fn set_sync_state(
+        &self,
+        actor: &Actor,
+        peer: &str,
+        collection: &str,
+        added_after: &str,
+    ) -> Result<()> {
+        let mut w = self.write().await?;
+        sqlx::query(
+            "INSERT INTO intel_sync (peer, collection_id, added_after, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (peer, collection_id) DO UPDATE SET added_after = excluded.added_after, updated_at = excluded.updated_at",
+        )
+        .bind(peer)
+        .bind(collection)
+        .bind(added_after)
+        .bind(now())
+        .execute(&mut *w.tx)
+        .await?;
+        w.audit(
+            actor,
+            "intel.sync",
+            "peer",
+            peer,
+            None,
+            Some(&serde_json::json!({"collection": collection, "added_after": added_after})),
+        )
+        .await?;
+        w.commit().await
+    }
+}
+
 /// What is known of one observable value across the store.
 #[derive(Debug, Clone, Default, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -916,6 +961,26 @@ pub struct Correlation {
     pub named_organisations: Vec<String>,
     /// Warninglists that name the value (filled in by the caller).
     pub warninglists: Vec<String>,
+}
+
+/// The object as it leaves: its TLP marking is the one it is handled under, so
+/// the marking travels with the data to every peer (a sharer's `tlp` request or
+/// a collection default is added; a weaker TLP marking is replaced).
+fn with_marking(mut object: Value, tlp: Tlp) -> Value {
+    let Some(map) = object.as_object_mut() else {
+        return object;
+    };
+    let marking = Value::String(tlp.stix_marking_id().to_owned());
+    let refs = map
+        .entry("object_marking_refs")
+        .or_insert_with(|| Value::Array(vec![]));
+    if let Some(list) = refs.as_array_mut() {
+        if !list.contains(&marking) {
+            list.retain(|r| r.as_str().and_then(stix::tlp_of_marking).is_none());
+            list.push(marking);
+        }
+    }
+    object
 }
 
 fn inbox() -> Collection {

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod config;
 pub mod db;
 pub mod drill;
+pub mod intel;
 pub mod registry;
 pub mod report;
 pub mod serve;
