@@ -10,7 +10,7 @@
 
 use crate::tlp::Tlp;
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 use std::fmt;
 
 /// A problem with one object: which object, which property, what is wrong.
@@ -350,27 +350,24 @@ fn check_type_rules(ty: &str, map: &Map<String, Value>) -> Result<(), (String, S
                 return bad("object_refs", "observed-data needs object_refs");
             }
         }
-        "report" | "grouping" | "note" | "opinion" => {
+        "report" | "grouping" | "note" | "opinion"
             if map
                 .get("object_refs")
                 .and_then(Value::as_array)
-                .is_none_or(|a| a.is_empty())
-            {
-                return bad("object_refs", "must list at least one object");
-            }
+                .is_none_or(|a| a.is_empty()) =>
+        {
+            return bad("object_refs", "must list at least one object");
         }
-        "malware" => {
-            if !map.get("is_family").is_some_and(Value::is_boolean) {
-                return bad("is_family", "must be true or false");
-            }
+        "malware" if !map.get("is_family").is_some_and(Value::is_boolean) => {
+            return bad("is_family", "must be true or false");
         }
-        "marking-definition" => {
-            if !map.contains_key("definition_type") && !map.contains_key("extensions") {
-                return bad(
-                    "definition_type",
-                    "a marking definition needs definition_type or extensions",
-                );
-            }
+        "marking-definition"
+            if !map.contains_key("definition_type") && !map.contains_key("extensions") =>
+        {
+            return bad(
+                "definition_type",
+                "a marking definition needs definition_type or extensions",
+            );
         }
         "ipv4-addr" | "ipv6-addr" => {
             let v = str_prop(map, "value").unwrap_or_default();
@@ -393,12 +390,9 @@ fn check_type_rules(ty: &str, map: &Map<String, Value>) -> Result<(), (String, S
 
 /// Parse a STIX pattern; the message carries the character offset.
 fn check_pattern(pattern: &str) -> Result<(), String> {
-    // PATTERN-HOOK: replaced by crate::pattern::Pattern::parse when it lands.
-    if pattern.trim_start().starts_with('[') || pattern.trim_start().starts_with('(') {
-        Ok(())
-    } else {
-        Err("pattern error at character 0: expected '[' or '('".into())
-    }
+    crate::pattern::Pattern::parse(pattern)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// The observable values an object carries, in one normal form
@@ -423,6 +417,12 @@ pub fn observable_values(object: &Value) -> Vec<String> {
                 for o in objects.values() {
                     out.extend(observable_values(o));
                 }
+            }
+        }
+        // What a sighting saw: correlating on it counts the sightings of an object.
+        "sighting" => {
+            if let Some(r) = str_prop(map, "sighting_of_ref") {
+                out.push(observable_key("sighting", "sighting_of_ref", r));
             }
         }
         _ if family(ty) == Family::Observable => {
@@ -463,9 +463,152 @@ pub fn observable_key(ty: &str, path: &str, value: &str) -> String {
 
 /// The equality terms of a STIX pattern (none when it does not parse).
 fn pattern_terms(pattern: &str) -> Vec<(String, String, String)> {
-    // PATTERN-HOOK: crate::pattern::Pattern::parse(pattern).map(|p| p.equality_terms())
-    let _ = pattern;
-    Vec::new()
+    crate::pattern::Pattern::parse(pattern)
+        .map(|p| p.equality_terms())
+        .unwrap_or_default()
+}
+
+/// The namespace STIX 2.1 gives for deterministic SCO identifiers (§2.9).
+const SCO_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x00abedb4_aa42_466c_9c01_fed23315a9b7);
+
+/// A cyber-observable with its deterministic id (UUIDv5 of its identifying
+/// properties, as the specification asks), and the pattern that matches it.
+pub fn observable_sco(kind: crate::report::ObservableKind, value: &str) -> (Value, String) {
+    use crate::report::ObservableKind as K;
+    let v = value.trim();
+    let (ty, contributing, pattern) = match kind {
+        K::Ipv4 => (
+            "ipv4-addr",
+            json!({"value": v}),
+            format!("[ipv4-addr:value = '{v}']"),
+        ),
+        K::Ipv6 => (
+            "ipv6-addr",
+            json!({"value": v}),
+            format!("[ipv6-addr:value = '{v}']"),
+        ),
+        K::Domain => {
+            let d = v.to_ascii_lowercase();
+            (
+                "domain-name",
+                json!({"value": d}),
+                format!("[domain-name:value = '{d}']"),
+            )
+        }
+        K::Url => (
+            "url",
+            json!({"value": v}),
+            format!(
+                "[url:value = '{}']",
+                v.replace('\\', "\\\\").replace('\'', "\\'")
+            ),
+        ),
+        K::Email => (
+            "email-addr",
+            json!({"value": v}),
+            format!("[email-addr:value = '{v}']"),
+        ),
+        K::Md5 | K::Sha1 | K::Sha256 => {
+            let alg = match kind {
+                K::Md5 => "MD5",
+                K::Sha1 => "SHA-1",
+                _ => "SHA-256",
+            };
+            let h = v.to_ascii_lowercase();
+            (
+                "file",
+                json!({"hashes": {alg: h}}),
+                format!("[file:hashes.'{alg}' = '{h}']"),
+            )
+        }
+    };
+    let id = format!(
+        "{ty}--{}",
+        uuid::Uuid::new_v5(&SCO_NAMESPACE, contributing.to_string().as_bytes())
+    );
+    let mut sco = json!({"type": ty, "spec_version": "2.1", "id": id});
+    for (k, v) in contributing.as_object().expect("object") {
+        sco[k] = v.clone();
+    }
+    (sco, pattern)
+}
+
+/// The anonymised derivative of an incident report as STIX: a `report` with its
+/// observables (SCOs) and one indicator per observable. Ids derive from the
+/// incident report's id, so publishing again makes a new version of the same
+/// objects.
+pub fn report_objects(
+    report_id: &str,
+    number: i64,
+    r: &crate::report::AnonymisedReport,
+    now: DateTime<Utc>,
+) -> Vec<Value> {
+    let t = timestamp(now);
+    let seeded = |what: &str| {
+        uuid::Uuid::new_v5(
+            &uuid::Uuid::NAMESPACE_URL,
+            format!("sakimori:report:{report_id}:{what}").as_bytes(),
+        )
+    };
+    let mut objects = Vec::new();
+    let mut refs = Vec::new();
+    for o in &r.observables {
+        let (sco, pattern) = observable_sco(o.kind, &o.value);
+        let indicator_id = format!(
+            "indicator--{}",
+            seeded(sco["id"].as_str().unwrap_or_default())
+        );
+        refs.push(json!(sco["id"]));
+        refs.push(json!(indicator_id));
+        objects.push(json!({
+            "type": "indicator", "spec_version": "2.1", "id": indicator_id,
+            "created": t, "modified": t, "valid_from": timestamp(r.detected_at),
+            "name": format!("{} seen in incident report {number}", o.value),
+            "indicator_types": ["malicious-activity"],
+            "pattern": pattern, "pattern_type": "stix",
+        }));
+        objects.push(sco);
+    }
+    let mut labels: Vec<String> = Vec::new();
+    if let Some(c) = r.event_class {
+        labels.push(format!("event-class:{}", c.as_str()));
+    }
+    labels.extend(r.causes.iter().map(|c| format!("cause:{}", c.as_str())));
+    labels.extend(
+        r.attack_types
+            .iter()
+            .map(|a| format!("attack-type:{}", a.as_str())),
+    );
+    if let Some(s) = &r.sector {
+        labels.push(format!("sector:{s}"));
+    }
+    if refs.is_empty() {
+        // A report must refer to something: the note of what was reported.
+        let note_id = format!("note--{}", seeded("note"));
+        refs.push(json!(note_id));
+        objects.push(json!({
+            "type": "note", "spec_version": "2.1", "id": note_id, "created": t, "modified": t,
+            "content": "The incident report carried no shareable observables.",
+            "object_refs": [format!("report--{}", seeded("report"))],
+        }));
+    }
+    let mut report = json!({
+        "type": "report", "spec_version": "2.1", "id": format!("report--{}", seeded("report")),
+        "created": t, "modified": t, "published": timestamp(r.detected_at),
+        "name": format!("Incident report {number} (anonymised) / 情報連絡 {number}（匿名化）"),
+        "description": format!(
+            "Anonymised incident report: detected {}, public service affected: {}.",
+            timestamp(r.detected_at),
+            if r.service_affected { "yes" } else { "no" }
+        ),
+        "report_types": ["threat-report"],
+        "object_refs": refs,
+    });
+    if !labels.is_empty() {
+        report["labels"] = json!(labels);
+    }
+    objects.insert(0, report);
+    objects
 }
 
 /// The TLP a marking-definition id stands for (TLP 2.0, and TLP 1.0 mapped forward).

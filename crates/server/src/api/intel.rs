@@ -469,3 +469,113 @@ pub async fn public_feed(State(state): State<AppState>) -> ApiResult<Response> {
     )
         .into_response())
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MispQuery {
+    /// The collection to share the event into (default: the community named by
+    /// its sharing group, else the platform-wide collection).
+    pub collection: Option<String>,
+}
+
+/// What a MISP import did.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MispImported {
+    pub status: AddStatus,
+    pub tlp: Tlp,
+    pub collection: String,
+    /// What the mapping approximated or kept as custom objects.
+    pub warnings: Vec<String>,
+}
+
+/// Import a MISP event (JSON as MISP exports it): its attributes, objects,
+/// tags and galaxies become STIX objects, its distribution and sharing group a
+/// TLP marking and a community. All or nothing.
+pub async fn misp_import(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Query(q): Query<MispQuery>,
+    body: Bytes,
+) -> ApiResult<Json<MispImported>> {
+    let imported = sakimori_share::misp::import_event(&body)
+        .map_err(|e| ApiError::invalid(&e.path, e.problem))?;
+    let collection = match (&q.collection, &imported.handling.community) {
+        (Some(c), _) => c.clone(),
+        (None, None) => SHARED_COLLECTION.to_owned(),
+        (None, Some(group)) => state
+            .store
+            .collections()
+            .await?
+            .into_iter()
+            .find(|c| c.community_id.as_deref() == Some(group.as_str()))
+            .map(|c| c.id)
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "Event.SharingGroup.name",
+                    format!("the sharing group {group:?} is not a community here: choose the collection with ?collection="),
+                )
+            })?,
+    };
+    let tlp = imported.handling.tlp;
+    // MISP's "your organisation only" stays with the importing organisation.
+    let handling = ShareOptions {
+        tlp: Some(tlp),
+        recipients: if matches!(tlp, Tlp::Amber | Tlp::AmberStrict) {
+            vec![actor.org.clone()]
+        } else {
+            vec![]
+        },
+        recipient_users: vec![actor.username.clone()],
+    };
+    let status = state
+        .store
+        .add_objects(&actor, &collection, &imported.objects, &handling, true)
+        .await?;
+    Ok(Json(MispImported {
+        status,
+        tlp,
+        collection,
+        warnings: imported.warnings,
+    }))
+}
+
+/// Export what the caller may see as one MISP event, marked with the most
+/// restrictive TLP among the objects.
+pub async fn misp_export(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Query(q): Query<SearchQuery>,
+) -> ApiResult<Response> {
+    let filter = filter_of(&q)?;
+    let collection = q.collection.as_deref().unwrap_or(INBOX_COLLECTION);
+    let (rows, notices) = all_visible(&state, Some(&actor), collection, filter).await?;
+    let tlp = rows
+        .iter()
+        .map(|r| r.handling.tlp)
+        .max()
+        .unwrap_or(Tlp::Clear);
+    let mut communities: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r.handling.community.as_deref())
+        .collect();
+    communities.sort();
+    communities.dedup();
+    let handling = sakimori_share::misp::Handling {
+        tlp,
+        community: match communities[..] {
+            [one] if rows.iter().all(|r| r.handling.community.is_some()) => Some(one.to_owned()),
+            _ => None,
+        },
+    };
+    let org_name = state
+        .store
+        .organisation(&actor.org)
+        .await
+        .map(|o| o.name.en)
+        .unwrap_or_else(|_| actor.org.clone());
+    let objects: Vec<Value> = rows.into_iter().map(|r| r.object).collect();
+    let event = sakimori_share::misp::export_event(&objects, &handling, &org_name)
+        .map_err(|e| ApiError::invalid(&e.path, e.problem))?;
+    let notice = (!notices.is_empty()).then(|| crate::notice_header(&notices));
+    Ok(with_notice(notice.as_deref(), Json(event)))
+}

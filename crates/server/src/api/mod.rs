@@ -194,6 +194,9 @@ pub fn routes() -> Vec<RouteSpec> {
         RouteSpec::new(Method::GET, "/api/v1/attachments/{id}", ReadReports, "reports", "An attachment's content", reports::attachment),
         RouteSpec::new(Method::GET, "/api/v1/reports/{id}/anonymised", CoordinateReports, "reports", "The sharing-ready derivative: victim removed, technique and observables kept", reports::anonymised)
             .returns(schema_ref::<sakimori_core::report::AnonymisedReport>),
+        RouteSpec::new(Method::POST, "/api/v1/reports/{id}/intel", ManageIntel, "intel", "Publish the report's anonymised derivative as a STIX report with its observables and indicators (the victim's own assets left out)", reports::publish_intel)
+            .body(JSON, schema_ref::<reports::PublishIntel>)
+            .returns(schema_ref::<sakimori_store::AddStatus>),
         RouteSpec::new(Method::POST, "/api/v1/reports/{id}/severity", CoordinateReports, "reports", "Evaluate severity (provisional or final), with reasons and an NCISS-style score", reports::evaluate_severity)
             .body(JSON, schema_ref::<reports::SeverityBody>)
             .returns(schema_ref::<reports::SeverityAnswer>),
@@ -265,6 +268,12 @@ pub fn routes() -> Vec<RouteSpec> {
         RouteSpec::new(Method::GET, "/api/v1/intel/correlations", ReadIntel, "intel", "How often values (addresses, domains, hashes) appear in reports, sightings and indicators, and from how many organisations", intel::correlations)
             .query(&[("value", "comma-separated values: an address, domain, URL, hash, or type:path=value")])
             .returns(schema_list::<sakimori_store::Correlation>),
+        RouteSpec::new(Method::POST, "/api/v1/intel/misp", SubmitIntel, "intel", "Import a MISP event (attributes, objects, tags, galaxies; distribution and sharing group as TLP and community); all or nothing", intel::misp_import)
+            .query(&[("collection", "collection id (default: the sharing group's community, else the platform)")])
+            .body(JSON, schema_ref::<serde_json::Value>)
+            .returns(schema_ref::<intel::MispImported>),
+        RouteSpec::new(Method::GET, "/api/v1/intel/misp", ReadIntel, "intel", "Export what you may see as one MISP event", intel::misp_export)
+            .query(&[("q", "text anywhere in the object"), ("type", "STIX type"), ("collection", "collection id (default: everything)")]),
         RouteSpec::new(Method::GET, "/api/v1/intel/public", Public, "intel", "The public feed: TLP:CLEAR objects as a STIX bundle, without a token (when [intel] public_feed is on)", intel::public_feed),
     ]
 }

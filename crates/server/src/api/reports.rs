@@ -265,6 +265,52 @@ pub async fn anonymised(
     Ok(Json(r.fields.anonymise(sector.as_deref())))
 }
 
+/// Where and how to publish a report's anonymised derivative as intelligence.
+#[derive(Deserialize, utoipa::ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PublishIntel {
+    /// The collection (default: shared with the whole platform).
+    #[serde(default)]
+    pub collection: Option<String>,
+    #[serde(flatten)]
+    pub handling: sakimori_store::ShareOptions,
+}
+
+/// Publish the anonymised derivative as a STIX report with its observables and
+/// indicators. The victim's own addresses and domains (by the registry) stay out.
+pub async fn publish_intel(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<sakimori_store::AddStatus>> {
+    let r = visible(&s, &actor, &id).await?;
+    let mut p: PublishIntel = if body.is_empty() {
+        PublishIntel::default()
+    } else {
+        parse_json(&body)?
+    };
+    p.handling.tlp.get_or_insert(sakimori_core::tlp::Tlp::Green);
+    let sector = s.store.organisation(&r.reporter_org).await?.sector;
+    let mut anon = r.fields.anonymise(sector.as_deref());
+    let index = s.asset_index().await?;
+    anon.observables.retain(|o| {
+        index
+            .lookup(&o.value)
+            .is_none_or(|m| m.organisation != r.reporter_org)
+    });
+    let objects = sakimori_core::stix::report_objects(&r.id, r.number, &anon, chrono::Utc::now());
+    let collection = p
+        .collection
+        .as_deref()
+        .unwrap_or(sakimori_store::SHARED_COLLECTION);
+    Ok(Json(
+        s.store
+            .add_objects(&actor, collection, &objects, &p.handling, true)
+            .await?,
+    ))
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeverityBody {

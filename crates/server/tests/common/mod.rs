@@ -1,6 +1,8 @@
 //! A test installation shared by the API test files: the reference registry, the
 //! demo constituency, one user (and token) per name, and the app in memory.
 
+#![allow(dead_code)] // each test file uses some of these
+
 use axum::body::Body;
 use axum::Router;
 use http::{Method, Request, StatusCode};
