@@ -496,3 +496,82 @@ async fn taxii2_client_pages_10000_objects_and_stix2_validator_accepts_every_env
     })
     .await;
 }
+
+#[tokio::test]
+async fn misp_events_incident_reports_sightings_warninglists_and_the_public_feed() {
+    each_backend(|TestDb { store, .. }| async move {
+        let settings = Settings { public_feed: true, ..Settings::default() };
+        let w = common::world(store, USERS, settings).await;
+        let event: Value = serde_json::from_str(include_str!("../../share/tests/data/misp_event.json")).unwrap();
+
+        // The event's sharing group is not a community here: say where it goes.
+        let (s, e) = w.call("ceptoar", Method::POST, "/api/v1/intel/misp", Some(event.clone())).await;
+        assert_eq!((s, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("Event.SharingGroup.name")), "{e}");
+        let sector = collection_of(&w, "ceptoar", "sector-electricity").await;
+        let (s, r) = w.call("ceptoar", Method::POST, &format!("/api/v1/intel/misp?collection={sector}"), Some(event)).await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        assert_eq!((r["tlp"].as_str(), r["status"]["failure_count"].as_u64()), (Some("TLP:GREEN"), Some(0)), "{r}");
+        let found = |who: &'static str, q: &'static str| {
+            let w = &w;
+            async move { w.call(who, Method::GET, &format!("/api/v1/intel/objects?q={q}"), None).await.1["objects"].as_array().unwrap().clone() }
+        };
+        assert!(!found("meti", "198.51.100.23").await.is_empty(), "a member of the sector community");
+        assert!(found("kanto", "198.51.100.23").await.is_empty(), "not a member");
+        let flagged = found("meti", "d41d8cd98f00b204e9800998ecf8427e").await;
+        assert!(flagged.iter().any(|o| o["warninglists"] == json!(["empty-file-hashes"])), "{flagged:?}");
+
+        // Back out as MISP, as the ministry sees it.
+        let (s, out) = w.call("meti", Method::GET, &format!("/api/v1/intel/misp?collection={sector}"), None).await;
+        assert_eq!(s, StatusCode::OK, "{out}");
+        let values: Vec<&str> = out["Event"]["Attribute"].as_array().unwrap().iter().filter_map(|a| a["value"].as_str()).collect();
+        assert!(values.contains(&"198.51.100.23") && values.contains(&"update-denki.example"), "{values:?}");
+        assert!(out["Event"]["Tag"].as_array().unwrap().iter().any(|t| t["name"] == "tlp:green"));
+
+        // Sightings of one indicator by two organisations; the ministry may know one.
+        let indicator = found("meti", "198.51.100.23").await.into_iter().find(|o| o["object"]["type"] == "indicator").unwrap()["id"].as_str().unwrap().to_owned();
+        let sighting = |n: u32| json!({"type": "sighting", "spec_version": "2.1", "id": format!("sighting--{}", uuid()),
+            "created": "2026-11-20T00:00:00.000Z", "modified": "2026-11-20T00:00:00.000Z", "sighting_of_ref": indicator, "count": n});
+        share(&w, "jpcert", json!({"objects": [sighting(3)], "tlp": "TLP:GREEN"})).await;
+        let (s, st) = share(&w, "bank", json!({"objects": [sighting(1)], "tlp": "TLP:AMBER+STRICT", "recipients": ["nisc"]})).await;
+        assert_eq!(s, StatusCode::OK, "{st}");
+        let (_, detail) = w.call("meti", Method::GET, &format!("/api/v1/intel/objects/{indicator}"), None).await;
+        let sightings = detail["correlations"].as_array().unwrap().iter().find(|c| c["value"].as_str().unwrap().starts_with("sighting:")).unwrap().clone();
+        assert_eq!(sightings["organisations"], 2, "{sightings}");
+        assert_eq!(sightings["named_organisations"], json!(["jpcert"]), "the bank's sighting is not METI's to know");
+
+        // An incident report published as intelligence: anonymised, the victim's own address left out.
+        let report = json!({"summary": "Asagiri Bank web server compromised", "detected_at": "2026-11-21T23:10:00Z", "service_affected": true, "status": "reported",
+            "observables": [{"kind": "ipv4", "value": "198.51.100.7"}, {"kind": "ipv4", "value": "203.0.113.99"}, {"kind": "domain", "value": "evil.example.net"}]});
+        let (s, r) = w.call("bank", Method::POST, "/api/v1/reports", Some(report)).await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        let id = r["id"].as_str().unwrap();
+        let (s, st) = w.call("nisc", Method::POST, &format!("/api/v1/reports/{id}/intel"), Some(json!({}))).await;
+        assert_eq!((s, st["failure_count"].as_u64()), (StatusCode::OK, Some(0)), "{st}");
+        let (_, bundle) = w.call("kanto", Method::GET, "/api/v1/intel/export?q=incident", None).await;
+        let text = bundle.to_string();
+        assert!(text.contains("203.0.113.99") && text.contains("evil.example.net"), "{text}");
+        assert!(!text.contains("198.51.100.7") && !text.to_lowercase().contains("asagiri"), "{text}");
+        let (s, e) = w.call("kanto", Method::POST, &format!("/api/v1/reports/{id}/intel"), Some(json!({}))).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+
+        // The public feed: TLP:CLEAR only, without a token.
+        share(&w, "jpcert", json!({"objects": [indicator_named("public one")], "tlp": "TLP:CLEAR"})).await;
+        let req = http::Request::get("/api/v1/intel/public").body(axum::body::Body::empty()).unwrap();
+        let resp = tower::ServiceExt::oneshot(w.app.clone(), req).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let body = http_body_util::BodyExt::collect(resp.into_body()).await.unwrap().to_bytes();
+        let feed: Value = serde_json::from_slice(&body).unwrap();
+        let names: Vec<&str> = feed["objects"].as_array().unwrap().iter().filter_map(|o| o["name"].as_str()).collect();
+        assert!(names.contains(&"public one"), "{names:?}");
+        let clear = json!([sakimori_core::tlp::Tlp::Clear.stix_marking_id()]);
+        for o in feed["objects"].as_array().unwrap().iter().filter(|o| o["type"] != "marking-definition") {
+            assert_eq!(o["object_marking_refs"], clear, "only TLP:CLEAR in the public feed: {o}");
+        }
+        assert!(feed["objects"].as_array().unwrap().iter().all(|o| o["type"] != "marking-definition" || o["name"] == "TLP:CLEAR"));
+    })
+    .await;
+}
+
+fn indicator_named(name: &str) -> Value {
+    indicator(name, "192.0.2.200")
+}

@@ -93,8 +93,16 @@ pub struct ShareRequest {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub bundle: Option<Value>,
-    #[serde(flatten)]
-    pub handling: ShareOptions,
+    /// The TLP the objects are handled under (their own TLP marking and the
+    /// collection's default count too: the most restrictive wins).
+    #[serde(default)]
+    pub tlp: Option<Tlp>,
+    /// TLP:AMBER / AMBER+STRICT recipients: organisation ids, or `community:ID`.
+    #[serde(default)]
+    pub recipients: Vec<String>,
+    /// TLP:RED: the named users.
+    #[serde(default)]
+    pub recipient_users: Vec<String>,
     /// Accept the valid objects and report the others (TAXII semantics),
     /// instead of refusing the whole request when one object is invalid.
     #[serde(default)]
@@ -128,7 +136,17 @@ pub async fn share(
     Ok(Json(
         state
             .store
-            .add_objects(&actor, collection, &objects, &r.handling, !r.partial)
+            .add_objects(
+                &actor,
+                collection,
+                &objects,
+                &ShareOptions {
+                    tlp: r.tlp,
+                    recipients: r.recipients,
+                    recipient_users: r.recipient_users,
+                },
+                !r.partial,
+            )
             .await?,
     ))
 }
@@ -294,13 +312,14 @@ pub async fn object(
             "no object {id} that you may see"
         )));
     }
-    let values: Vec<String> = page
+    // Its observables, and the sightings of it.
+    let mut values: std::collections::BTreeSet<String> = page
         .rows
         .iter()
         .flat_map(|r| stix::observable_values(&r.object))
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
         .collect();
+    values.insert(stix::observable_key("sighting", "sighting_of_ref", &id));
+    let values: Vec<String> = values.into_iter().collect();
     let correlations = state.store.correlations(&actor, &values).await?;
     let result = views(&state, &actor, page);
     let notice = result.notice.clone();

@@ -272,8 +272,12 @@ pub struct PublishIntel {
     /// The collection (default: shared with the whole platform).
     #[serde(default)]
     pub collection: Option<String>,
-    #[serde(flatten)]
-    pub handling: sakimori_store::ShareOptions,
+    /// Default TLP:GREEN.
+    #[serde(default)]
+    pub tlp: Option<sakimori_core::tlp::Tlp>,
+    /// TLP:AMBER recipients: organisation ids or `community:ID`.
+    #[serde(default)]
+    pub recipients: Vec<String>,
 }
 
 /// Publish the anonymised derivative as a STIX report with its observables and
@@ -290,7 +294,11 @@ pub async fn publish_intel(
     } else {
         parse_json(&body)?
     };
-    p.handling.tlp.get_or_insert(sakimori_core::tlp::Tlp::Green);
+    let handling = sakimori_store::ShareOptions {
+        tlp: Some(p.tlp.unwrap_or(sakimori_core::tlp::Tlp::Green)),
+        recipients: p.recipients,
+        recipient_users: vec![],
+    };
     let sector = s.store.organisation(&r.reporter_org).await?.sector;
     let mut anon = r.fields.anonymise(sector.as_deref());
     let index = s.asset_index().await?;
@@ -306,7 +314,7 @@ pub async fn publish_intel(
         .unwrap_or(sakimori_store::SHARED_COLLECTION);
     Ok(Json(
         s.store
-            .add_objects(&actor, collection, &objects, &p.handling, true)
+            .add_objects(&actor, collection, &objects, &handling, true)
             .await?,
     ))
 }
