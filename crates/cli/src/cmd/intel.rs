@@ -110,6 +110,23 @@ pub enum IntelCommand {
     },
     /// The collections you may read and write
     Collections,
+    /// Import a MISP event (JSON as MISP exports it); its distribution and sharing group become the TLP and community
+    #[command(
+        after_help = "Examples:\n  sakimori intel misp-import event.json\n  sakimori intel misp-import event.json --collection 455c6ee7-0944-563a-9caa-0580d32cae00"
+    )]
+    MispImport {
+        file: PathBuf,
+        /// Collection id (default: the sharing group's community, else the platform)
+        #[arg(long)]
+        collection: Option<String>,
+    },
+    /// Export what you may see as one MISP event
+    MispExport {
+        #[arg(long)]
+        collection: Option<String>,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
     /// Pull a peer's collection into this installation, resuming where the last pull stopped
     #[command(
         after_help = "Examples:\n  # a ministry's instance pulls what the centre shares with it\n  sakimori intel pull --peer https://centre.example/taxii2/ --collection a9d2c1f0-5a4e-4c1b-9f3e-000000000001 \\\n      --peer-user meti-sync --peer-token skm_... --as meti-sync\n  # from OpenCTI or medallion\n  sakimori intel pull --peer https://opencti.example/taxii2/root/ --collection ID --peer-token TOKEN --as isac-sync"
@@ -400,6 +417,43 @@ async fn api_command(g: &Global, api: &Api, command: IntelCommand) -> anyhow::Re
                     .collect();
                 output::table(&["ID", "ACCESS", "COMMUNITY", "TITLE"], rows)
             });
+            Ok(ExitCode::SUCCESS)
+        }
+        IntelCommand::MispImport { file, collection } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let event: Value = serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let path = match collection {
+                Some(c) => format!("/api/v1/intel/misp?collection={}", urlencode(&c)),
+                None => "/api/v1/intel/misp".to_owned(),
+            };
+            let v = api.json(M::POST, &path, Some(event), &[]).await?;
+            output::emit(g.json, &v, || {
+                let mut s = format!(
+                    "{} objects shared as {} into collection {}",
+                    v["status"]["success_count"], v["tlp"].as_str().unwrap_or("?"), v["collection"].as_str().unwrap_or("?")
+                );
+                for w in v["warnings"].as_array().into_iter().flatten() {
+                    s.push_str(&format!("\n  note: {}", w.as_str().unwrap_or("")));
+                }
+                s
+            });
+            Ok(ExitCode::SUCCESS)
+        }
+        IntelCommand::MispExport { collection, output: out } => {
+            let path = match collection {
+                Some(c) => format!("/api/v1/intel/misp?collection={}", urlencode(&c)),
+                None => "/api/v1/intel/misp".to_owned(),
+            };
+            let v = api.json(M::GET, &path, None, &[]).await?;
+            let text = serde_json::to_string_pretty(&v)?;
+            match out {
+                Some(p) => {
+                    std::fs::write(&p, text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+                    eprintln!("MISP event written to {}", p.display());
+                }
+                None => println!("{text}"),
+            }
             Ok(ExitCode::SUCCESS)
         }
         IntelCommand::Pull { .. } | IntelCommand::Push { .. } => unreachable!("handled in run"),
