@@ -289,7 +289,7 @@ pub async fn publish_intel(
     body: Bytes,
 ) -> ApiResult<Json<sakimori_store::AddStatus>> {
     let r = visible(&s, &actor, &id).await?;
-    let mut p: PublishIntel = if body.is_empty() {
+    let p: PublishIntel = if body.is_empty() {
         PublishIntel::default()
     } else {
         parse_json(&body)?
