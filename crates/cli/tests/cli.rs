@@ -380,29 +380,10 @@ async fn a_report_from_the_command_line_reaches_every_recipient_and_survives_kil
     for i in installs().await {
         let (mut child, url, v) = serve(&i, &["--demo"]);
         let users = v["users"].as_array().unwrap().clone();
-        let token = |role: &str| {
-            users.iter().find(|u| u["role"] == role).unwrap()["token"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        };
         let as_role = |role: &str, args: &[&str]| {
             let mut a = vec!["report"];
             a.extend_from_slice(args);
-            a.push("--json");
-            let out = i
-                .cmd(&a)
-                .env("SAKIMORI_SERVER", &url)
-                .env("SAKIMORI_TOKEN", token(role))
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "[{}] {role} {args:?}: {}",
-                i.name,
-                String::from_utf8_lossy(&out.stderr)
-            );
-            serde_json::from_slice::<Value>(&out.stdout).unwrap()
+            as_user(&i, &url, &token_of(&users, "role", role), &a)
         };
         let r = as_role(
             "operator",
@@ -462,7 +443,7 @@ async fn a_report_from_the_command_line_reaches_every_recipient_and_survives_kil
         let out = i
             .cmd(&["report", "submit", "--summary", "no flag"])
             .env("SAKIMORI_SERVER", &url)
-            .env("SAKIMORI_TOKEN", token("operator"))
+            .env("SAKIMORI_TOKEN", token_of(&users, "role", "operator"))
             .output()
             .unwrap();
         assert!(!out.status.success());
@@ -751,29 +732,11 @@ async fn a_second_installation_pulls_only_what_its_organisation_may_see() {
     for centre in installs().await {
         let (mut child, url, v) = serve(&centre, &["--demo"]);
         let users = v["users"].as_array().unwrap().clone();
-        let token = |name: &str| {
-            users.iter().find(|u| u["username"] == name).unwrap()["token"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        };
+        let token = |name: &str| token_of(&users, "username", name);
         let intel = |who: &str, args: &[&str]| {
             let mut a = vec!["intel"];
             a.extend_from_slice(args);
-            a.push("--json");
-            let out = centre
-                .cmd(&a)
-                .env("SAKIMORI_SERVER", &url)
-                .env("SAKIMORI_TOKEN", token(who))
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "[{}] {who} {args:?}: {}",
-                centre.name,
-                String::from_utf8_lossy(&out.stderr)
-            );
-            serde_json::from_slice::<Value>(&out.stdout).unwrap()
+            as_user(&centre, &url, &token(who), &a)
         };
         let file = |name: &str, objects: Vec<Value>| {
             let p = centre.dir.path().join(name);
@@ -954,6 +917,33 @@ async fn a_second_installation_pulls_only_what_its_organisation_may_see() {
         local_server.kill().unwrap();
         child.kill().unwrap();
     }
+}
+
+/// The token of the demo user whose `key` (role or username) is `value`.
+fn token_of(users: &[Value], key: &str, value: &str) -> String {
+    users.iter().find(|u| u[key] == value).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// `sakimori ARGS --json` against a running server with a user's token; the JSON answer.
+fn as_user(i: &Install, url: &str, token: &str, args: &[&str]) -> Value {
+    let mut a = args.to_vec();
+    a.push("--json");
+    let out = i
+        .cmd(&a)
+        .env("SAKIMORI_SERVER", url)
+        .env("SAKIMORI_TOKEN", token)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "[{}] {args:?}: {}",
+        i.name,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn uuid_of(n: u32) -> String {
