@@ -611,6 +611,33 @@ pub fn report_objects(
     objects
 }
 
+/// The first marking an object refers to that is neither a TLP marking nor one
+/// of `known` (marking definitions already stored or sent alongside), with the
+/// property that names it: such an object is refused, since nobody here could
+/// honour a marking it does not know.
+pub fn unknown_marking(
+    object: &Value,
+    known: &std::collections::BTreeSet<String>,
+) -> Option<(&'static str, String)> {
+    let refs = object
+        .get("object_marking_refs")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|r| ("object_marking_refs", r));
+    let granular = object
+        .get("granular_markings")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|g| g.get("marking_ref"))
+        .map(|r| ("granular_markings", r));
+    refs.chain(granular)
+        .filter_map(|(p, r)| r.as_str().map(|r| (p, r)))
+        .find(|(_, r)| tlp_of_marking(r).is_none() && !known.contains(*r))
+        .map(|(p, r)| (p, r.to_owned()))
+}
+
 /// The TLP a marking-definition id stands for (TLP 2.0, and TLP 1.0 mapped forward).
 pub fn tlp_of_marking(id: &str) -> Option<Tlp> {
     Tlp::ALL

@@ -334,6 +334,15 @@ async fn bad_input_is_refused_with_the_object_and_property_named() {
             "{e}"
         );
 
+        let mut marked = indicator("unknown marking", "198.51.100.12");
+        marked["object_marking_refs"] = json!(["marking-definition--1d4a6c2e-3f56-4d0e-9a8b-7c6d5e4f3a2b"]);
+        let (s, e) = share(&w, "jpcert", json!({"objects": [marked.clone()], "tlp": "TLP:GREEN"})).await;
+        assert_eq!((s, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, marked["id"].as_str()), "{e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("object_marking_refs"), "{e}");
+        let statement = json!({"type": "marking-definition", "spec_version": "2.1", "id": "marking-definition--1d4a6c2e-3f56-4d0e-9a8b-7c6d5e4f3a2b",
+            "created": "2026-01-01T00:00:00.000Z", "definition_type": "statement", "definition": {"statement": "Copyright 2026 JPCERT/CC"}});
+        let (s, e) = share(&w, "jpcert", json!({"objects": [statement, marked], "tlp": "TLP:GREEN"})).await;
+        assert_eq!(s, StatusCode::OK, "known once sent alongside: {e}");
         let (s, e) = share(
             &w,
             "jpcert",

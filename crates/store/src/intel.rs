@@ -372,6 +372,7 @@ impl Store {
         options: &ShareOptions,
         atomic: bool,
     ) -> Result<AddStatus> {
+        let t0 = std::time::Instant::now();
         let collection = self.collection(collection_id).await?;
         let facts = self.sharing_facts().await?;
         let mine = facts.memberships(&actor.org);
@@ -403,10 +404,30 @@ impl Store {
             pendings: vec![],
         };
         // Validate everything before taking the writer lock.
+        let mut markings: BTreeSet<String> = sqlx::query_scalar::<_, String>(
+            "SELECT DISTINCT object_id FROM intel_objects WHERE object_type = 'marking-definition'",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .collect();
+        markings.extend(
+            objects
+                .iter()
+                .filter(|o| o.get("type").and_then(Value::as_str) == Some("marking-definition"))
+                .filter_map(|o| o.get("id").and_then(Value::as_str).map(str::to_owned)),
+        );
         let mut accepted: Vec<(Checked, Handling, &Value)> = Vec::new();
         for (i, obj) in objects.iter().enumerate() {
             let outcome = stix::validate(obj)
                 .map_err(|e| (e.id.clone(), e.to_string()))
+                .and_then(|c| match stix::unknown_marking(obj, &markings) {
+                    Some((property, id)) => Err((
+                        Some(c.id.clone()),
+                        format!("{}: {property}: unknown marking definition {id} (send it first, or use a TLP marking)", c.id),
+                    )),
+                    None => Ok(c),
+                })
                 .and_then(|c| {
                     handling_for(
                         actor,
@@ -431,6 +452,7 @@ impl Store {
                 }),
             }
         }
+        let t1 = t0.elapsed();
         if atomic && !status.failures.is_empty() {
             let f = &status.failures[0];
             return Err(StoreError::invalid(
@@ -452,20 +474,39 @@ impl Store {
                 .fetch_one(&mut *w.tx)
                 .await?;
         let mut clock = Clock::after(last_added.as_deref());
+        let t2 = t0.elapsed();
+        let mut ta = std::time::Duration::ZERO;
+        // The versions already stored of every object of the request, read in
+        // a few queries rather than one per object, and kept up to date below.
+        let mut known: HashMap<String, Vec<String>> = HashMap::new();
+        let ids: BTreeSet<&str> = accepted.iter().map(|(c, _, _)| c.id.as_str()).collect();
+        let ids: Vec<&str> = ids.into_iter().collect();
+        for chunk in ids.chunks(500) {
+            let ps: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT object_id, version_key FROM intel_objects WHERE collection_id = $1 AND object_id IN ({})",
+                ps.join(", ")
+            );
+            let mut q = sqlx::query_as::<_, (String, String)>(&sql).bind(collection_id);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for (id, v) in q.fetch_all(&mut *w.tx).await? {
+                known.entry(id).or_default().push(v);
+            }
+        }
+        // New rows are written in multi-row INSERTs (`flush_rows`); a statement
+        // per row was most of the cost of an add (each one a round trip to the
+        // database's worker thread).
+        let mut pending: Vec<NewRow> = Vec::new();
         for (c, h, obj) in accepted {
             let date_added = clock.tick();
             let version = c.version.clone().unwrap_or_else(|| date_added.clone());
             let vkey = stix::parse_timestamp(&version)
                 .map(version_key)
                 .unwrap_or_else(|| date_added.clone());
-            let versions: Vec<(i64, String)> = sqlx::query_as(
-                "SELECT seq, version_key FROM intel_objects WHERE object_id = $1 AND collection_id = $2",
-            )
-            .bind(&c.id)
-            .bind(collection_id)
-            .fetch_all(&mut *w.tx)
-            .await?;
-            if versions.iter().any(|(_, v)| *v == vkey) {
+            let versions = known.entry(c.id.clone()).or_default();
+            if versions.contains(&vkey) {
                 // TAXII: adding a version already there changes nothing.
                 status.successes.push(ObjectOutcome {
                     id: c.id,
@@ -474,50 +515,49 @@ impl Store {
                 });
                 continue;
             }
-            let is_latest = versions.iter().all(|(_, v)| *v < vkey);
-            let is_first = versions.iter().all(|(_, v)| *v > vkey);
-            if is_latest {
+            let is_latest = versions.iter().all(|v| *v < vkey);
+            let is_first = versions.iter().all(|v| *v > vkey);
+            if !versions.is_empty() && (is_latest || is_first) {
+                // Older versions lose their mark: those still pending go in first.
+                flush_rows(&mut w, &mut pending).await?;
+            }
+            if is_latest && !versions.is_empty() {
                 sqlx::query("UPDATE intel_objects SET is_latest = 0 WHERE object_id = $1 AND collection_id = $2")
                     .bind(&c.id)
                     .bind(collection_id)
                     .execute(&mut *w.tx)
                     .await?;
             }
-            if is_first {
+            if is_first && !versions.is_empty() {
                 sqlx::query("UPDATE intel_objects SET is_first = 0 WHERE object_id = $1 AND collection_id = $2")
                     .bind(&c.id)
                     .bind(collection_id)
                     .execute(&mut *w.tx)
                     .await?;
             }
+            versions.push(vkey.clone());
             seq += 1;
-            let body = obj.to_string();
-            sqlx::query(
-                "INSERT INTO intel_objects (seq, collection_id, object_id, object_type, spec_version, version, \
-                 version_key, date_added, is_latest, is_first, revoked, tlp, community_id, source_org, handling, body) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-            )
-            .bind(seq)
-            .bind(collection_id)
-            .bind(&c.id)
-            .bind(&c.ty)
-            .bind(&c.spec_version)
-            .bind(&version)
-            .bind(&vkey)
-            .bind(&date_added)
-            .bind(is_latest as i64)
-            .bind(is_first as i64)
-            .bind(c.revoked as i64)
-            .bind(h.tlp.label())
-            .bind(h.community.as_deref())
-            .bind(&h.source_org)
-            .bind(serde_json::to_string(&h).expect("json"))
-            .bind(&body)
-            .execute(&mut *w.tx)
-            .await?;
-            insert_keys(&mut w, seq, &audience_keys(&h, facts.community(&h))).await?;
-            let values = stix::observable_values(obj);
-            insert_values(&mut w, "intel_observables", "value", seq, &values).await?;
+            pending.push(NewRow {
+                seq,
+                collection_id: collection_id.to_owned(),
+                object_id: c.id.clone(),
+                object_type: c.ty.clone(),
+                spec_version: c.spec_version.clone(),
+                version: version.clone(),
+                version_key: vkey,
+                date_added,
+                is_latest,
+                is_first,
+                revoked: c.revoked,
+                tlp: h.tlp.label().to_owned(),
+                community_id: h.community.clone(),
+                source_org: h.source_org.clone(),
+                handling: serde_json::to_string(&h).expect("json"),
+                body: obj.to_string(),
+                audience: audience_keys(&h, facts.community(&h)).into_iter().collect(),
+                observables: stix::observable_values(obj),
+            });
+            let ts = std::time::Instant::now();
             w.audit(
                 actor,
                 "intel.add",
@@ -527,12 +567,16 @@ impl Store {
                 Some(&serde_json::json!({"collection": collection_id, "version": version, "tlp": h.tlp, "digest": sakimori_core::audit::digest(obj)})),
             )
             .await?;
+            ta += ts.elapsed();
             status.successes.push(ObjectOutcome {
                 id: c.id,
                 version: Some(version),
                 message: None,
             });
         }
+        let t3 = t0.elapsed();
+        flush_rows(&mut w, &mut pending).await?;
+        let t4 = t0.elapsed();
         status.success_count = status.successes.len();
         status.failure_count = status.failures.len();
         sqlx::query(
@@ -546,6 +590,15 @@ impl Store {
         .execute(&mut *w.tx)
         .await?;
         w.commit().await?;
+        eprintln!(
+            "\nTIMING validate {:?} lock+max {:?} loop {:?} (audit {:?}) flush {:?} commit {:?}",
+            t1,
+            t2 - t1,
+            t3 - t2,
+            ta,
+            t4 - t3,
+            t0.elapsed() - t4
+        );
         Ok(status)
     }
 
@@ -1134,6 +1187,101 @@ async fn insert_values(
         }
         q.execute(&mut *w.tx).await?;
     }
+    Ok(())
+}
+
+/// An object version to insert, with its audience keys and observable values.
+struct NewRow {
+    seq: i64,
+    collection_id: String,
+    object_id: String,
+    object_type: String,
+    spec_version: String,
+    version: String,
+    version_key: String,
+    date_added: String,
+    is_latest: bool,
+    is_first: bool,
+    revoked: bool,
+    tlp: String,
+    community_id: Option<String>,
+    source_org: String,
+    handling: String,
+    body: String,
+    audience: Vec<String>,
+    observables: Vec<String>,
+}
+
+/// Insert the pending rows, their audience keys and observable values with a
+/// few multi-row statements, and empty `rows`.
+async fn flush_rows(w: &mut Write<'_>, rows: &mut Vec<NewRow>) -> Result<()> {
+    // 16 parameters a row: 50 rows stay well under every engine's limit.
+    for chunk in rows.chunks(50) {
+        let mut sql = String::from(
+            "INSERT INTO intel_objects (seq, collection_id, object_id, object_type, spec_version, version, \
+             version_key, date_added, is_latest, is_first, revoked, tlp, community_id, source_org, handling, body) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 16;
+            let ps: Vec<String> = (1..=16).map(|k| format!("${}", b + k)).collect();
+            sql.push_str(if i == 0 { "(" } else { ", (" });
+            sql.push_str(&ps.join(", "));
+            sql.push(')');
+        }
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            q = q
+                .bind(r.seq)
+                .bind(&r.collection_id)
+                .bind(&r.object_id)
+                .bind(&r.object_type)
+                .bind(&r.spec_version)
+                .bind(&r.version)
+                .bind(&r.version_key)
+                .bind(&r.date_added)
+                .bind(r.is_latest as i64)
+                .bind(r.is_first as i64)
+                .bind(r.revoked as i64)
+                .bind(&r.tlp)
+                .bind(r.community_id.as_deref())
+                .bind(&r.source_org)
+                .bind(&r.handling)
+                .bind(&r.body);
+        }
+        q.execute(&mut *w.tx).await?;
+    }
+    for (table, column, values) in [
+        (
+            "intel_audience",
+            "audience",
+            rows.iter()
+                .flat_map(|r| r.audience.iter().map(|v| (v, r.seq)))
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "intel_observables",
+            "value",
+            rows.iter()
+                .flat_map(|r| r.observables.iter().map(|v| (v, r.seq)))
+                .collect::<Vec<_>>(),
+        ),
+    ] {
+        for chunk in values.chunks(400) {
+            let parts: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+                .collect();
+            let sql = format!(
+                "INSERT INTO {table} ({column}, seq) VALUES {} ON CONFLICT DO NOTHING",
+                parts.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for (v, seq) in chunk {
+                q = q.bind(*v).bind(*seq);
+            }
+            q.execute(&mut *w.tx).await?;
+        }
+    }
+    rows.clear();
     Ok(())
 }
 
