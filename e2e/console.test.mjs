@@ -310,3 +310,76 @@ test('the administrator creates a user, who signs in', async () => {
   await s.screenshot({ path: join(shots, 'tokens-ja.png'), fullPage: true });
   await context.close();
 });
+
+test('an analyst shares an indicator through the form, searches it and opens it', async () => {
+  const collections = async (role) => (await api(role, 'GET', '/api/v1/intel/collections')).json;
+  const of = (list, community) => list.find((c) => c.community_id === community).id;
+  const stixId = (type) => `${type}--${crypto.randomUUID()}`;
+  const indicator = (name, ip, extra = {}) => ({
+    type: 'indicator', spec_version: '2.1', id: stixId('indicator'),
+    created: '2026-11-20T00:00:00.000Z', modified: '2026-11-20T00:00:00.000Z',
+    name, pattern: `[ipv4-addr:value = '${ip}']`, pattern_type: 'stix', valid_from: '2026-11-20T00:00:00Z', ...extra,
+  });
+  // Some intelligence from others: the electricity CEPTOAR (TLP:CLEAR, seen
+  // anonymised outside its community) and NISC in the Cybersecurity Council.
+  const hubSector = of(await collections('hub'), 'sector-electricity');
+  let r = await api('hub', 'POST', '/api/v1/intel/objects', {
+    collection: hubSector, tlp: 'TLP:CLEAR',
+    objects: [indicator('Scanning from 198.51.100.77 reported by ceptoar-electricity members', '198.51.100.77', { labels: ['malicious-activity'] })],
+  });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  const council = of(await collections('coordinator'), 'cybersecurity-council');
+  r = await api('coordinator', 'POST', '/api/v1/intel/objects', {
+    collection: council, tlp: 'TLP:GREEN',
+    objects: [indicator('VPN appliance exploitation: C2 server', '192.0.2.200', { description: 'Seen against several members.' })],
+  });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+
+  const page = await signIn('analyst');
+  await page.click('nav a[href="/intel"]');
+  await page.click('main a[href="/intel/new"]');
+  const shared = indicator('Phishing kit host (bank lure)', '203.0.113.77', {
+    description: 'Hosts a kit imitating an Asagiri Bank login page.',
+    labels: ['malicious-activity', 'phishing'],
+    external_references: [{ source_name: 'mitre-attack', external_id: 'T1566', url: 'https://attack.mitre.org/techniques/T1566/' }],
+  });
+  await page.fill('#stix', JSON.stringify(shared, null, 2));
+  await page.check('input[name=tlp][value="TLP:GREEN"]');
+  await page.click('main form[action="/intel"] button[type=submit]');
+  await page.waitForURL(/\/intel\/new\?status=/);
+  assert.match(await page.textContent('main [role=status]'), new RegExp(shared.id));
+
+  // Others sight it: an operator on the whole platform, the CEPTOAR in its community.
+  const sighting = (count) => ({
+    type: 'sighting', spec_version: '2.1', id: stixId('sighting'),
+    created: '2026-11-21T00:00:00.000Z', modified: '2026-11-21T00:00:00.000Z',
+    sighting_of_ref: shared.id, count, first_seen: '2026-11-21T00:00:00Z', last_seen: '2026-11-21T09:30:00Z',
+  });
+  assert.equal((await api('operator', 'POST', '/api/v1/intel/objects', { tlp: 'TLP:GREEN', objects: [sighting(4)] })).status, 200);
+  assert.equal((await api('hub', 'POST', '/api/v1/intel/objects', { collection: hubSector, tlp: 'TLP:GREEN', objects: [sighting(2)] })).status, 200);
+
+  await page.goto(`${url}/intel`);
+  assert.match(await page.textContent('main .banner'), /Cybersecurity Council/);
+  assert.match(await page.textContent('#objects'), /\[匿名化 anonymised\]/);
+  await page.screenshot({ path: join(shots, 'intel-en.png'), fullPage: true });
+  await page.fill('#q', '203.0.113.77');
+  await page.click('form[role=search] button[type=submit]');
+  await page.waitForURL(/\/intel\?q=203\.0\.113\.77/);
+  const rows = await page.$$('#objects tbody tr');
+  assert.equal(rows.length, 1);
+  await page.click(`#objects a[href="/intel/${shared.id}"]`);
+  await page.waitForURL(`${url}/intel/${shared.id}`);
+  const main = await page.textContent('main');
+  assert.match(main, /Phishing kit host/);
+  assert.match(main, /T1566/);
+  assert.match(await page.textContent('#sightings-by-org'), /kanto-power/);
+  assert.match(await page.textContent('section[aria-labelledby=sightings]'), /1 more organisation/);
+  await page.screenshot({ path: join(shots, 'intel-object-en.png'), fullPage: true });
+  await page.context().close();
+
+  const ja = await signIn('analyst', 'ja-JP');
+  await ja.goto(`${url}/intel`);
+  assert.match(await ja.textContent('h1'), /脅威情報/);
+  await ja.screenshot({ path: join(shots, 'intel-ja.png'), fullPage: true });
+  await ja.context().close();
+});

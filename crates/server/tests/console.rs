@@ -32,6 +32,7 @@ struct Answer {
     cookie: Option<String>,
     csp: Option<String>,
     cache: Option<String>,
+    disposition: Option<String>,
     body: String,
 }
 
@@ -72,12 +73,13 @@ impl<'a> Browser<'a> {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
-        let (status, location, set, csp, cache) = (
+        let (status, location, set, csp, cache, disposition) = (
             resp.status(),
             h(header::LOCATION),
             h(header::SET_COOKIE),
             h(header::CONTENT_SECURITY_POLICY),
             h(header::CACHE_CONTROL),
+            h(header::CONTENT_DISPOSITION),
         );
         if let Some(c) = &set {
             let pair = c.split(';').next().unwrap().to_owned();
@@ -91,6 +93,7 @@ impl<'a> Browser<'a> {
             cookie: set,
             csp,
             cache,
+            disposition,
             body,
         }
     }
@@ -1246,6 +1249,323 @@ async fn users_and_tokens_in_the_console() {
         );
         let j = ja.go(Method::GET, "/tokens", None).await;
         assert!(j.body.contains("自分のトークン") && j.body.contains("失効させる"));
+    })
+    .await;
+}
+
+/// The intelligence pages' users: members and non-members of the electricity
+/// sector community and of the Cybersecurity Council.
+const INTEL_USERS: &[(&str, &str, Role)] = &[
+    ("analyst", "jpcert", Role::Analyst),
+    ("hub", "ceptoar-electricity", Role::HubSecretariat),
+    ("meti", "meti", Role::MinistryOfficer),
+    ("op", "kanto-power", Role::Operator),
+    ("aoba", "aoba-power", Role::Operator),
+    ("bank", "asagiri-bank", Role::Operator),
+    ("bank2", "asagiri-bank", Role::Operator),
+    ("nisc", "nisc", Role::Coordinator),
+    ("sensor", "nisc", Role::Sensor),
+];
+
+/// The identity the test indicators name as their creator.
+const CREATOR: &str = "identity--f431f809-377b-45e0-aa1c-6a4751cae5ff";
+
+fn stix_id(ty: &str) -> String {
+    format!("{ty}--{}", uuid::Uuid::new_v4())
+}
+
+fn indicator(name: &str, value: &str) -> serde_json::Value {
+    json!({
+        "type": "indicator", "spec_version": "2.1", "id": stix_id("indicator"),
+        "created": "2026-11-01T00:00:00.000Z", "modified": "2026-11-01T00:00:00.000Z",
+        "name": name, "description": format!("{name}: block it."),
+        "pattern": format!("[ipv4-addr:value = '{value}']"),
+        "pattern_type": "stix", "valid_from": "2026-11-01T00:00:00Z",
+        "labels": ["malicious-activity"],
+        "created_by_ref": CREATOR,
+        "external_references": [
+            {"source_name": "mitre-attack", "external_id": "T1190"},
+            {"source_name": "internal-ticket", "external_id": "KANRI-0042", "url": "https://tickets.example.jp/0042"}
+        ]
+    })
+}
+
+fn sighting(of: &str, count: u64) -> serde_json::Value {
+    json!({
+        "type": "sighting", "spec_version": "2.1", "id": stix_id("sighting"),
+        "created": "2026-11-02T00:00:00.000Z", "modified": "2026-11-02T00:00:00.000Z",
+        "sighting_of_ref": of, "count": count,
+        "first_seen": "2026-11-02T00:00:00Z", "last_seen": "2026-11-02T06:00:00Z"
+    })
+}
+
+async fn collection_of(w: &common::World, who: &str, community: &str) -> String {
+    let (_, list) = w
+        .call(who, Method::GET, "/api/v1/intel/collections", None)
+        .await;
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["community_id"] == community)
+        .unwrap_or_else(|| panic!("{who} has no collection of {community}: {list}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn share_api(w: &common::World, who: &str, body: serde_json::Value) -> String {
+    let (s, st) = w
+        .call(
+            who,
+            Method::POST,
+            "/api/v1/intel/objects",
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(
+        (s, st["success_count"].as_u64()),
+        (StatusCode::OK, Some(1)),
+        "{st}"
+    );
+    body["objects"][0]["id"].as_str().unwrap().to_owned()
+}
+
+/// May `who` see the object (through the API)?
+async fn visible(w: &common::World, who: &str, id: String) -> bool {
+    w.call(
+        who,
+        Method::GET,
+        &format!("/api/v1/intel/objects/{id}"),
+        None,
+    )
+    .await
+    .0 == StatusCode::OK
+}
+
+#[tokio::test]
+async fn intelligence_pages_show_what_each_user_may_see() {
+    each_backend(|TestDb { store, backend, .. }| async move {
+        let w = common::world(store, INTEL_USERS, Settings::default()).await;
+        let sector = collection_of(&w, "hub", "sector-electricity").await;
+        let council = collection_of(&w, "hub", "cybersecurity-council").await;
+
+        // TLP:GREEN in the electricity community; TLP:CLEAR from it, named after its source.
+        let green = share_api(&w, "hub", json!({"collection": sector, "objects": [indicator("Green for the electricity community", "198.51.100.21")], "tlp": "TLP:GREEN"})).await;
+        let clear = share_api(&w, "hub", json!({"collection": sector, "objects": [indicator("Seen by ceptoar-electricity members", "198.51.100.22")], "tlp": "TLP:CLEAR"})).await;
+        // A public resolver: on a warninglist.
+        let resolver = share_api(&w, "analyst", json!({"objects": [indicator("Resolver abuse", "8.8.8.8")], "tlp": "TLP:GREEN"})).await;
+        // TLP:RED for one named person.
+        let red = share_api(&w, "analyst", json!({"objects": [indicator("Red for one person", "198.51.100.23")], "tlp": "TLP:RED", "recipient_users": ["bank"]})).await;
+        // In the Cybersecurity Council (members only, confidentiality notice).
+        let secret = share_api(&w, "hub", json!({"collection": council, "objects": [indicator("Council: exploited VPN appliance", "198.51.100.24")], "tlp": "TLP:GREEN"})).await;
+        // Sightings of the CLEAR indicator: one the whole platform sees (jpcert),
+        // one only the electricity community sees.
+        let seen_by_all = share_api(&w, "analyst", json!({"objects": [sighting(&clear, 3)], "tlp": "TLP:GREEN"})).await;
+        share_api(&w, "hub", json!({"collection": sector, "objects": [sighting(&clear, 5)], "tlp": "TLP:GREEN"})).await;
+
+        // The analyst: the search, the nav link, the detail page.
+        let mut analyst = signed_in(&w, "analyst", "en").await;
+        let home = analyst.go(Method::GET, "/home", None).await;
+        assert!(home.body.contains("href=\"/intel\"") && home.body.contains("Intelligence"), "{}", home.body);
+        let list = analyst.go(Method::GET, "/intel", None).await;
+        assert_eq!(list.status, StatusCode::OK, "{backend:?}: {}", list.body);
+        assert!(list.body.contains("class=\"tlp tlp-clear\"") && list.body.contains(&format!("href=\"/intel/{clear}\"")), "{}", list.body);
+        assert!(list.body.contains("class=\"cards\" id=\"objects\""), "phone-friendly cards");
+        assert!(!list.body.contains("Green for the electricity community"), "jpcert is not in the electricity community");
+        assert!(list.body.contains("warninglist") && list.body.contains("Resolver abuse"), "the warninglist badge");
+        let found = analyst.go(Method::GET, "/intel?q=198.51.100.22&type=indicator", None).await;
+        assert!(found.body.contains(&format!("href=\"/intel/{clear}\"")), "{}", found.body);
+        assert!(!found.body.contains(&format!("href=\"/intel/{resolver}\"")), "the search selects");
+        let none = analyst.go(Method::GET, "/intel?q=198.51.100.22&type=malware", None).await;
+        assert!(none.body.contains("No intelligence that you may see."));
+        let detail = analyst.go(Method::GET, &format!("/intel/{clear}"), None).await;
+        assert_eq!(detail.status, StatusCode::OK, "{}", detail.body);
+        for part in ["Properties", "<pre class=\"json\">", "malicious-activity", "T1190", "Versions you may see", "ipv4-addr:value=198.51.100.22", "Sightings"] {
+            assert!(detail.body.contains(part), "{part}: {}", detail.body);
+        }
+        let ja = signed_in(&w, "analyst", "ja").await.go(Method::GET, "/intel", None).await;
+        assert!(ja.body.contains("脅威情報") && ja.body.contains("登録日時"), "{}", ja.body);
+
+        // An operator outside the electricity community: not its GREEN object;
+        // its CLEAR object anonymised on the list and on the object page.
+        let mut op = signed_in(&w, "op", "en").await;
+        let list = op.go(Method::GET, "/intel", None).await;
+        assert!(!list.body.contains(&green) && !list.body.contains("Green for the electricity community"), "{backend:?}");
+        assert!(list.body.contains("[匿名化 anonymised]") && list.body.contains("badge badge-anon"), "{}", list.body);
+        assert!(!list.body.contains("ceptoar-electricity"), "the source's name is replaced: {}", list.body);
+        assert!(!list.body.contains(&secret) && !list.body.contains("class=\"banner confidential\""), "not a Council member");
+        assert!(!list.body.contains(&red));
+        assert_eq!(op.go(Method::GET, &format!("/intel/{green}"), None).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(op.go(Method::GET, &format!("/intel/{secret}"), None).await.status, StatusCode::NOT_FOUND);
+        let page = op.go(Method::GET, &format!("/intel/{clear}"), None).await;
+        assert_eq!(page.status, StatusCode::OK);
+        for gone in [CREATOR, "ceptoar-electricity", "KANRI-0042", "tickets.example.jp", "created_by_ref"] {
+            assert!(!page.body.contains(gone), "{backend:?}: {gone} shown to an outsider: {}", page.body);
+        }
+        assert!(page.body.contains("T1190") && page.body.contains("badge badge-anon"), "the technique travels");
+        // Sightings: two organisations in all; only the one op may know is named.
+        let sightings = &page.body[page.body.find("id=\"sightings\"").unwrap()..];
+        assert!(sightings.contains("Sightings you may see: <strong>1</strong>") && sightings.contains("Organisations in all: <strong>2</strong>"), "{sightings}");
+        assert!(sightings.contains("href=\"/registry/jpcert\"") && sightings.contains(&seen_by_all), "{sightings}");
+        assert!(sightings.contains("1 more organisation(s) sighted it"), "{sightings}");
+        // A member sees both sightings, and the CLEAR object in full.
+        let mut hub = signed_in(&w, "hub", "en").await;
+        let full = hub.go(Method::GET, &format!("/intel/{clear}"), None).await;
+        assert!(full.body.contains(CREATOR) && full.body.contains("KANRI-0042"), "{}", full.body);
+        let sightings = &full.body[full.body.find("id=\"sightings\"").unwrap()..];
+        assert!(sightings.contains("Sightings you may see: <strong>2</strong>") && sightings.contains("Times seen: <strong>8</strong>"), "{sightings}");
+
+        // TLP:RED: the named user only.
+        let mut bank = signed_in(&w, "bank", "en").await;
+        assert!(bank.go(Method::GET, "/intel", None).await.body.contains("Red for one person"));
+        assert_eq!(bank.go(Method::GET, &format!("/intel/{red}"), None).await.status, StatusCode::OK);
+        let mut bank2 = signed_in(&w, "bank2", "en").await;
+        assert!(!bank2.go(Method::GET, "/intel", None).await.body.contains("Red for one person"));
+        assert_eq!(bank2.go(Method::GET, &format!("/intel/{red}"), None).await.status, StatusCode::NOT_FOUND);
+
+        // The Council's confidentiality notice, for members, on both pages.
+        let mut meti = signed_in(&w, "meti", "ja").await;
+        let list = meti.go(Method::GET, &format!("/intel?collection={council}"), None).await;
+        assert!(list.body.contains("class=\"banner confidential\"") && list.body.contains("サイバーセキュリティ協議会"), "{}", list.body);
+        let one = meti.go(Method::GET, &format!("/intel/{secret}"), None).await;
+        assert!(one.body.contains("class=\"banner confidential\"") && one.body.contains("Council: exploited VPN appliance"));
+        // ...and not in a page without Council objects.
+        let plain = meti.go(Method::GET, "/intel?q=198.51.100.21", None).await;
+        assert!(plain.body.contains("Green for the electricity community") && !plain.body.contains("banner confidential"));
+        // A collection one may not read.
+        let mut opc = signed_in(&w, "op", "en").await;
+        assert_eq!(opc.go(Method::GET, &format!("/intel?collection={council}"), None).await.status, StatusCode::NOT_FOUND);
+
+        // The export: what the user may see, as the API exports it, as a download.
+        let export = op.go(Method::GET, "/intel/export", None).await;
+        assert_eq!(export.status, StatusCode::OK);
+        assert!(export.disposition.as_deref().is_some_and(|d| d.starts_with("attachment") && d.contains(".json")), "{:?}", export.disposition);
+        let bundle: serde_json::Value = serde_json::from_str(&export.body).unwrap();
+        assert_eq!(bundle["type"], "bundle");
+        let ids: std::collections::BTreeSet<String> = bundle["objects"].as_array().unwrap().iter().filter(|o| o["type"] != "marking-definition").map(|o| o["id"].as_str().unwrap().to_owned()).collect();
+        assert!(ids.contains(&clear) && ids.contains(&resolver) && ids.contains(&seen_by_all), "{ids:?}");
+        for hidden in [&green, &red, &secret] {
+            assert!(!ids.contains(hidden), "{backend:?}: {hidden} exported to the operator");
+        }
+        let exported = bundle["objects"].as_array().unwrap().iter().find(|o| o["id"] == clear.as_str()).unwrap();
+        assert!(exported.get("created_by_ref").is_none() && !exported.to_string().contains("KANRI-0042"), "exported anonymised: {exported}");
+        let (_, api) = w.raw("op", Method::GET, "/api/v1/intel/export", None, &[]).await;
+        let api: serde_json::Value = serde_json::from_str(&api).unwrap();
+        let api_ids: std::collections::BTreeSet<String> = api["objects"].as_array().unwrap().iter().filter(|o| o["type"] != "marking-definition").map(|o| o["id"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(ids, api_ids, "the same as the API's export");
+        let only = op.go(Method::GET, "/intel/export?q=198.51.100.22&type=indicator", None).await;
+        assert!(only.body.contains(&clear) && !only.body.contains(&resolver), "the export follows the search");
+
+        // The coordinator's dashboard: the newest intelligence it may see.
+        let mut nisc = signed_in(&w, "nisc", "en").await;
+        let d = nisc.go(Method::GET, "/dashboard", None).await;
+        let newest = &d.body[d.body.find("id=\"newest-intel\"").expect("the newest intelligence")..];
+        assert!(newest.contains(&format!("href=\"/intel/{secret}\"")) && !newest.contains(&red), "{newest}");
+        assert_eq!(newest.matches("<li>").count(), 5, "{newest}");
+
+        // A machine identity reads but does not share.
+        let mut sensor = signed_in(&w, "sensor", "en").await;
+        assert_eq!(sensor.go(Method::GET, "/intel", None).await.status, StatusCode::OK);
+        assert_eq!(sensor.go(Method::GET, "/intel/new", None).await.status, StatusCode::FORBIDDEN);
+        assert!(!sensor.go(Method::GET, "/intel", None).await.body.contains("href=\"/intel/new\""));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn intelligence_is_shared_and_relayed_through_the_console() {
+    each_backend(|TestDb { store, backend, .. }| async move {
+        let w = common::world(store, INTEL_USERS, Settings::default()).await;
+        let mut analyst = signed_in(&w, "analyst", "en").await;
+        let form = analyst.go(Method::GET, "/intel/new", None).await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+        assert!(form.body.contains("name=\"stix\"") && form.body.contains("value=\"community:sector-electricity\""));
+        let csrf = csrf_of(&form.body);
+        let share = |csrf: &str, stix: &str, tlp: &str, recipients: &[&str]| -> Vec<(String, String)> {
+            let mut f: Vec<(String, String)> = vec![
+                ("csrf".into(), csrf.into()),
+                ("stix".into(), stix.into()),
+                ("collection".into(), sakimori_store::SHARED_COLLECTION.into()),
+                ("tlp".into(), tlp.into()),
+                ("recipient_users".into(), String::new()),
+            ];
+            f.extend(recipients.iter().map(|r| ("recipients".to_string(), r.to_string())));
+            f
+        };
+
+        // An invalid object in a bundle: refused, named with its property; nothing written.
+        let good = indicator("Phishing kit host", "203.0.113.50");
+        let mut bad = indicator("Bad time", "203.0.113.51");
+        bad["modified"] = json!("yesterday");
+        let bundle = json!({"type": "bundle", "id": stix_id("bundle"), "objects": [good.clone(), bad.clone()]}).to_string();
+        let refused = post(&mut analyst, "/intel", &share(&csrf, &bundle, "TLP:GREEN", &[])).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend:?}");
+        let errors = &refused.body[refused.body.find("id=\"share-errors\"").expect("the refusals")..];
+        assert!(errors.contains(bad["id"].as_str().unwrap()) && errors.contains("<code>modified</code>"), "{errors}");
+        assert!(refused.body.contains("yesterday") && refused.body.contains("Phishing kit host"), "what was typed is kept");
+        assert!(!visible(&w, "analyst", good["id"].as_str().unwrap().to_owned()).await, "nothing written");
+        // Not JSON at all; TLP:AMBER without recipients (refused by the store, object named).
+        let r = post(&mut analyst, "/intel", &share(&csrf, "{not json", "", &[])).await;
+        assert!(r.status == StatusCode::UNPROCESSABLE_ENTITY && r.body.contains("JSON: "), "{}", r.body);
+        let r = post(&mut analyst, "/intel", &share(&csrf, &good.to_string(), "TLP:AMBER", &[])).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains(good["id"].as_str().unwrap()) && r.body.contains("needs recipients"), "{}", r.body);
+        // A forged CSRF token.
+        let forged = post(&mut analyst, "/intel", &share(FORGED, &good.to_string(), "TLP:GREEN", &[])).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert!(!visible(&w, "analyst", good["id"].as_str().unwrap().to_owned()).await);
+
+        // Shared as TLP:AMBER to the electricity CEPTOAR.
+        let ok = post(&mut analyst, "/intel", &share(&csrf, &good.to_string(), "TLP:AMBER", &["ceptoar-electricity"])).await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+        let done = analyst.go(Method::GET, ok.location.as_deref().unwrap(), None).await;
+        let id = good["id"].as_str().unwrap().to_owned();
+        assert!(done.body.contains("role=\"status\"") && done.body.contains(&format!("href=\"/intel/{id}\"")), "{}", done.body);
+        let mine = analyst.go(Method::GET, &format!("/intel/{id}"), None).await;
+        assert!(mine.body.contains("class=\"tlp tlp-amber\"") && mine.body.contains("ceptoar-electricity"), "the sharer sees its recipients");
+        assert!(!mine.body.contains("action=\"/intel/"), "the sharer does not relay");
+        assert!(visible(&w, "hub", id.clone()).await && !visible(&w, "aoba", id.clone()).await);
+
+        // The recipient relays it to a constituent.
+        let mut hub = signed_in(&w, "hub", "en").await;
+        let page = hub.go(Method::GET, &format!("/intel/{id}"), None).await;
+        let relay_url = format!("/intel/{id}/relay");
+        assert!(page.body.contains(&format!("action=\"{relay_url}\"")), "{}", page.body);
+        assert!(page.body.contains("value=\"aoba-power\"") && !page.body.contains("value=\"hinode-gas\""), "constituents only");
+        let hcsrf = csrf_of(&page.body);
+        let relay = |csrf: &str, to: &str| -> Vec<(String, String)> {
+            vec![("csrf".into(), csrf.into()), ("collection".into(), sakimori_store::SHARED_COLLECTION.into()), ("to".into(), to.into())]
+        };
+        assert_eq!(post(&mut hub, &relay_url, &relay(FORGED, "aoba-power")).await.status, StatusCode::FORBIDDEN);
+        assert!(!visible(&w, "aoba", id.clone()).await);
+        let denied = post(&mut hub, &relay_url, &relay(&hcsrf, "hinode-gas")).await;
+        assert_eq!(denied.status, StatusCode::FORBIDDEN, "not a constituent: {}", denied.body);
+        let relayed = post(&mut hub, &relay_url, &relay(&hcsrf, "aoba-power")).await;
+        assert_eq!(relayed.status, StatusCode::SEE_OTHER, "{}", relayed.body);
+        assert!(hub.go(Method::GET, relayed.location.as_deref().unwrap(), None).await.body.contains("Relayed to"));
+        assert!(visible(&w, "aoba", id.clone()).await, "relayed");
+        // An operator that only got it relayed may not relay further; no form.
+        let mut aoba = signed_in(&w, "aoba", "en").await;
+        let page = aoba.go(Method::GET, &format!("/intel/{id}"), None).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(!page.body.contains(&format!("action=\"{relay_url}\"")));
+        // Paging with `next`, 50 to a page, the search kept.
+        let bulk: Vec<serde_json::Value> = (0..53).map(|i| indicator(&format!("Paged scanner {i:02}"), &format!("192.0.2.{i}"))).collect();
+        let (s, st) = w.call("analyst", Method::POST, "/api/v1/intel/objects", Some(json!({"objects": bulk, "tlp": "TLP:GREEN"}))).await;
+        assert_eq!((s, st["success_count"].as_u64()), (StatusCode::OK, Some(53)), "{st}");
+        let first = analyst.go(Method::GET, "/intel?q=paged+scanner&type=indicator", None).await;
+        assert_eq!(first.body.matches("Paged scanner").count(), 50);
+        let i = first.body.find("rel=\"next\" href=\"").expect("a next link") + 17;
+        let next = first.body[i..].split('"').next().unwrap().replace("&amp;", "&");
+        assert!(next.contains("q=paged%20scanner") && next.contains("type=indicator") && next.contains("next="), "{next}");
+        let second = analyst.go(Method::GET, &next, None).await;
+        assert_eq!(second.body.matches("Paged scanner").count(), 3, "{}", second.body);
+        assert!(second.body.contains("Paged scanner 52") && !second.body.contains("rel=\"next\"") && second.body.contains("First page"));
+
+        // Searching finds it; the Japanese form.
+        assert!(aoba.go(Method::GET, "/intel?q=203.0.113.50", None).await.body.contains("Phishing kit host"));
+        let ja = signed_in(&w, "analyst", "ja").await.go(Method::GET, "/intel/new", None).await;
+        assert!(ja.body.contains("脅威情報を共有") && ja.body.contains("共有先"), "{}", ja.body);
     })
     .await;
 }

@@ -159,6 +159,8 @@ pub struct ObjectFilter {
     pub text: Option<String>,
     /// Also objects revoked in their latest version (TAXII: yes; search: no).
     pub include_revoked: bool,
+    /// Newest first (`after_seq` then continues towards older rows).
+    pub newest_first: bool,
 }
 
 /// One object version as a viewer may see it.
@@ -652,9 +654,10 @@ impl Store {
             });
         }
         let limit = filter.limit.clamp(1, 10_000);
-        let mut sql = String::from(
+        let mut sql = format!(
             "SELECT o.seq, o.collection_id, o.object_id, o.version, o.date_added, o.handling, o.body \
-             FROM intel_objects o WHERE o.seq > $1",
+             FROM intel_objects o WHERE o.seq {} $1",
+            if filter.newest_first { "<" } else { ">" },
         );
         let mut binds: Vec<String> = Vec::new();
         let arg = |binds: &mut Vec<String>, v: String| {
@@ -699,11 +702,16 @@ impl Store {
         let ps: Vec<String> = keys.iter().map(|k| arg(&mut binds, k.clone())).collect();
         sql.push_str(&format!(
             " AND EXISTS (SELECT 1 FROM intel_audience a WHERE a.seq = o.seq AND a.audience IN ({})) \
-             ORDER BY o.seq LIMIT {}",
+             ORDER BY o.seq {} LIMIT {}",
             ps.join(", "),
+            if filter.newest_first { "DESC" } else { "ASC" },
             limit + 1
         ));
-        let mut q = sqlx::query_as::<_, Row>(&sql).bind(filter.after_seq.unwrap_or(0));
+        let mut q = sqlx::query_as::<_, Row>(&sql).bind(
+            filter
+                .after_seq
+                .unwrap_or(if filter.newest_first { i64::MAX } else { 0 }),
+        );
         for b in &binds {
             q = q.bind(b);
         }

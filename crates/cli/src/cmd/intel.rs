@@ -422,7 +422,8 @@ async fn api_command(g: &Global, api: &Api, command: IntelCommand) -> anyhow::Re
         IntelCommand::MispImport { file, collection } => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            let event: Value = serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let event: Value = serde_json::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             let path = match collection {
                 Some(c) => format!("/api/v1/intel/misp?collection={}", urlencode(&c)),
                 None => "/api/v1/intel/misp".to_owned(),
@@ -431,7 +432,9 @@ async fn api_command(g: &Global, api: &Api, command: IntelCommand) -> anyhow::Re
             output::emit(g.json, &v, || {
                 let mut s = format!(
                     "{} objects shared as {} into collection {}",
-                    v["status"]["success_count"], v["tlp"].as_str().unwrap_or("?"), v["collection"].as_str().unwrap_or("?")
+                    v["status"]["success_count"],
+                    v["tlp"].as_str().unwrap_or("?"),
+                    v["collection"].as_str().unwrap_or("?")
                 );
                 for w in v["warnings"].as_array().into_iter().flatten() {
                     s.push_str(&format!("\n  note: {}", w.as_str().unwrap_or("")));
@@ -440,7 +443,10 @@ async fn api_command(g: &Global, api: &Api, command: IntelCommand) -> anyhow::Re
             });
             Ok(ExitCode::SUCCESS)
         }
-        IntelCommand::MispExport { collection, output: out } => {
+        IntelCommand::MispExport {
+            collection,
+            output: out,
+        } => {
             let path = match collection {
                 Some(c) => format!("/api/v1/intel/misp?collection={}", urlencode(&c)),
                 None => "/api/v1/intel/misp".to_owned(),
@@ -449,7 +455,8 @@ async fn api_command(g: &Global, api: &Api, command: IntelCommand) -> anyhow::Re
             let text = serde_json::to_string_pretty(&v)?;
             match out {
                 Some(p) => {
-                    std::fs::write(&p, text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+                    std::fs::write(&p, text)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
                     eprintln!("MISP event written to {}", p.display());
                 }
                 None => println!("{text}"),

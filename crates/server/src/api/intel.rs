@@ -226,6 +226,7 @@ fn filter_of(q: &SearchQuery) -> ApiResult<ObjectFilter> {
         limit: q.limit.unwrap_or(100),
         text: q.q.clone(),
         include_revoked: q.include_revoked,
+        newest_first: false,
     })
 }
 

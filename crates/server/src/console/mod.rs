@@ -11,6 +11,7 @@ mod admin;
 mod authoring;
 mod drills;
 mod i18n;
+mod intel;
 mod pages;
 mod report_edit;
 
@@ -54,6 +55,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/advisories/{id}/ack", post(pages::ack_advisory))
         .route("/advisories/{id}/status", get(authoring::status))
         .route("/advisories/{id}/relay", post(authoring::relay))
+        .route("/intel", get(intel::list).post(intel::share))
+        .route("/intel/new", get(intel::new_form))
+        .route("/intel/export", get(intel::export))
+        .route("/intel/{id}", get(intel::object))
+        .route("/intel/{id}/relay", post(intel::relay))
         .route("/drills", get(drills::list).post(drills::create))
         .route("/drills/{id}", get(drills::drill))
         .route("/drills/{id}/chart.svg", get(drills::chart))
@@ -205,6 +211,11 @@ pub mod api_route {
     pub const LIST_TOKENS: (Method, &str) = (Method::GET, "/api/v1/tokens");
     pub const CREATE_TOKEN: (Method, &str) = (Method::POST, "/api/v1/tokens");
     pub const REVOKE_TOKEN: (Method, &str) = (Method::DELETE, "/api/v1/tokens/{id}");
+    pub const SEARCH_INTEL: (Method, &str) = (Method::GET, "/api/v1/intel/objects");
+    pub const READ_INTEL_OBJECT: (Method, &str) = (Method::GET, "/api/v1/intel/objects/{id}");
+    pub const SHARE_INTEL: (Method, &str) = (Method::POST, "/api/v1/intel/objects");
+    pub const RELAY_INTEL: (Method, &str) = (Method::POST, "/api/v1/intel/objects/{id}/relay");
+    pub const EXPORT_INTEL: (Method, &str) = (Method::GET, "/api/v1/intel/export");
 
     pub const ALL: &[(Method, &str)] = &[
         UPDATE_REPORT,
@@ -222,6 +233,11 @@ pub mod api_route {
         LIST_TOKENS,
         CREATE_TOKEN,
         REVOKE_TOKEN,
+        SEARCH_INTEL,
+        READ_INTEL_OBJECT,
+        SHARE_INTEL,
+        RELAY_INTEL,
+        EXPORT_INTEL,
     ];
 }
 

@@ -38,6 +38,7 @@ fn layout(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> M
                             @if s.actor.has(Role::Coordinator) || s.actor.has(Role::Administrator) { a href="/dashboard" { (t("dashboard")) } }
                             a href="/reports" { (t("reports")) }
                             a href="/advisories" { (t("advisories")) }
+                            @if may_route(&s.actor, &api_route::SEARCH_INTEL) { a href="/intel" { (t("intel")) } }
                             @if may_route(&s.actor, &api_route::LIST_DRILLS) { a href="/drills" { (t("drills")) } }
                             a href="/registry" { (t("registry")) }
                             @if sakimori_core::policy::allows(&s.actor, sakimori_core::Permission::ReadStatistics) { a href="/statistics" { (t("statistics")) } }
@@ -227,6 +228,8 @@ pub async fn home(State(s): State<AppState>, headers: HeaderMap) -> Page {
                 li { a href="/advisories" { (t("advisories")) } " " @if unacked_advisories > 0 { span.badge { (unacked_advisories) " " (t("unacknowledged")) } } }
                 @if sess.actor.roles.iter().any(|r| r.is_human()) { li { a href="/reports/new" { (t("new_report")) } } }
                 @if may_route(&sess.actor, &api_route::WRITE_ADVISORY) { li { a href="/advisories/new" { (t("new_advisory")) } } }
+                @if may_route(&sess.actor, &api_route::SEARCH_INTEL) { li { a href="/intel" { (t("intel")) } } }
+                @if may_route(&sess.actor, &api_route::SHARE_INTEL) { li { a href="/intel/new" { (t("share_intel")) } } }
             }
         },
     ))
@@ -687,6 +690,11 @@ pub async fn dashboard(State(s): State<AppState>, headers: HeaderMap) -> Page {
         })
         .collect();
     let levels: [Option<u8>; 6] = [None, Some(0), Some(1), Some(2), Some(3), Some(4)];
+    let intel = if may_route(&sess.actor, &api_route::SEARCH_INTEL) {
+        Some(super::intel::newest(&s, &sess.actor, 5).await)
+    } else {
+        None
+    };
     let mut resp = page(
         l,
         t("dashboard"),
@@ -713,6 +721,7 @@ pub async fn dashboard(State(s): State<AppState>, headers: HeaderMap) -> Page {
                 thead { tr { th scope="col" { (t("tier")) } th scope="col" { (t("unacknowledged")) } th scope="col" { (t("delivered")) } } }
                 tbody { @for (tier, open, all) in &tiers { tr { td { (tier) } td { (open) } td { (all) } } } }
             }
+            @if let Some(rows) = &intel { (super::intel::newest_list(l, rows)) }
             p { img src="/statistics.svg?trend=1" alt=(t("statistics")) width="640"; }
         },
     );
