@@ -229,8 +229,16 @@ async fn instantiate(
         .replace("/drills/{id}", &format!("/drills/{drill}"))
         .replace("/modes/{scope}", "/modes/electricity")
         .replace("{query}", "198.51.100.7");
+    let uri = uri.replace(
+        "/intel/objects/{id}",
+        &format!("/intel/objects/{WALK_INDICATOR}"),
+    );
     let uri = if uri.ends_with("/attachments") && *method == Method::POST {
         format!("{uri}?name=walk.txt")
+    } else if uri.ends_with("/intel/misp") && *method == Method::POST {
+        format!("{uri}?collection={}", sakimori_store::SHARED_COLLECTION)
+    } else if uri.ends_with("/intel/correlations") {
+        format!("{uri}?value=198.51.100.7")
     } else {
         uri
     };
@@ -240,6 +248,13 @@ async fn instantiate(
         (Method::POST, "/api/v1/users") => Some(("application/json", json!({"username": format!("walk-{role}"), "org": "kanto-power", "roles": ["operator"]}).to_string())),
         (Method::POST, "/api/v1/tokens") => Some(("application/json", json!({"label": "walk"}).to_string())),
         (Method::POST, "/api/v1/reports") => Some(("application/json", json!({"summary": "walk", "detected_at": "2026-11-20T00:00:00Z", "service_affected": false, "status": "reported"}).to_string())),
+        (Method::POST, "/api/v1/intel/collections") => Some(("application/json", json!({"title": "walk", "default_tlp": "TLP:GREEN"}).to_string())),
+        (Method::POST, "/api/v1/intel/objects") => Some(("application/json", json!({"tlp": "TLP:CLEAR", "objects": [{
+            "type": "indicator", "spec_version": "2.1", "id": WALK_INDICATOR, "created": "2026-11-01T00:00:00.000Z",
+            "modified": "2026-11-01T00:00:00.000Z", "name": "walk", "pattern": "[ipv4-addr:value = '203.0.113.77']",
+            "pattern_type": "stix", "valid_from": "2026-11-01T00:00:00Z"}]}).to_string())),
+        (Method::POST, "/api/v1/intel/objects/{id}/relay") => Some(("application/json", json!({"collection": sakimori_store::SHARED_COLLECTION, "to": "kanto-power"}).to_string())),
+        (Method::POST, "/api/v1/intel/misp") => Some(("application/json", include_str!("../../share/tests/data/misp_event.json").to_owned())),
         (Method::PATCH, _) => Some(("application/json", json!({"status": "under-response"}).to_string())),
         (Method::POST, "/api/v1/reports/{id}/comments") => Some(("application/json", json!({"body": "walk"}).to_string())),
         (Method::POST, "/api/v1/reports/{id}/attachments") => Some(("text/plain", "walk".to_owned())),
@@ -254,6 +269,9 @@ async fn instantiate(
     };
     (uri, body)
 }
+
+/// The TLP:CLEAR indicator the walk shares (first by the administrator), then reads.
+const WALK_INDICATOR: &str = "indicator--7a1f0c2e-5b3d-4e6f-8a9b-0c1d2e3f4a5b";
 
 /// Routes whose answer also depends on the caller's relation to the target.
 fn object_level(path: &str) -> bool {
@@ -380,6 +398,9 @@ async fn permission_walk_over_every_route_and_role() {
                     assert_eq!(status, expected, "{ctx}");
                 } else if let Some(expected) = report_expectation(&spec.method, spec.path, *role) {
                     assert_eq!(status, expected, "{ctx}");
+                } else if spec.path == "/api/v1/intel/objects/{id}/relay" {
+                    // TLP:CLEAR is never relayed: there is nothing to relay.
+                    assert_eq!(status, StatusCode::FORBIDDEN, "{ctx}");
                 } else if object_level(spec.path) {
                     let centre = matches!(role, Role::Administrator | Role::Coordinator);
                     assert_eq!(status.is_success(), centre, "{ctx}");
