@@ -43,6 +43,31 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
     },
+    /// TAXII 2.1: fill a fresh embedded SQLite store, then page through it over HTTP
+    #[command(
+        after_help = "Examples:\n  cargo run --release -- bench taxii --objects 1000000 --page 1000\n  cargo run --release -- bench taxii --objects 20000 --collection inbox\n\nThe comparison with medallion through one Python client is bench/taxii.sh."
+    )]
+    Taxii {
+        /// STIX 2.1 objects to add (85% indicators: IPv4, domain, URL and hash patterns; 15% malware)
+        #[arg(long, default_value_t = 100_000)]
+        objects: usize,
+        /// Objects per add (one `Store::add_objects` call, one transaction)
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+        /// Objects per page (TAXII `limit`)
+        #[arg(long, default_value_t = 1000)]
+        page: usize,
+        /// The collection to page through: the platform-wide one the objects
+        /// were added to, or the reader's inbox (everything it may see)
+        #[arg(long, value_enum, default_value_t = TaxiiCollection::Platform)]
+        collection: TaxiiCollection,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TaxiiCollection {
+    Platform,
+    Inbox,
 }
 
 /// A small deterministic generator (SplitMix64), so that runs are repeatable.
@@ -79,6 +104,39 @@ pub async fn run(g: &Global, c: BenchCommand) -> anyhow::Result<ExitCode> {
                 format!(
                     "report intake on SQLite over HTTP: {} reports, {} clients\n  {:>10.0} reports/s acknowledged (each committed before the answer)\n  p50 {:.1} ms, p99 {:.1} ms",
                     r["reports"], r["concurrency"], r["reports_per_s"].as_f64().unwrap_or(0.0), r["p50_ms"].as_f64().unwrap_or(0.0), r["p99_ms"].as_f64().unwrap_or(0.0)
+                )
+            });
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Taxii {
+            objects,
+            batch,
+            page,
+            collection,
+        } => {
+            let r = taxii(
+                objects.max(1),
+                batch.max(1),
+                page.clamp(1, 10_000),
+                collection,
+            )
+            .await?;
+            output::emit(g.json, &r, || {
+                let f = |k: &str| r[k].as_f64().unwrap_or(0.0);
+                let slices: Vec<String> = r["retrieve_slices_per_s"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|v| format!("{:.0}", v.as_f64().unwrap_or(0.0)))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                format!(
+                    "TAXII 2.1 on SQLite: {} objects ({} MB of STIX), batches of {}, pages of {} from the {} collection\n  ingest (Store::add_objects):   {:>9.0} objects/s  ({:.1} s; first 10% {:.0}/s, last 10% {:.0}/s)\n  paging over HTTP with `next`:  {:>9.0} objects/s  ({:.1} s, {} pages, p50 {:.1} ms, p99 {:.1} ms per page)\n  per 10% of the walk (objects/s): {}\n  last 10% / first 10%: {:.2}",
+                    r["objects"], (f("stix_bytes") / 1e6).round(), r["batch"], r["page"], r["collection"].as_str().unwrap_or(""),
+                    f("ingest_per_s"), f("ingest_s"), f("ingest_first_slice_per_s"), f("ingest_last_slice_per_s"),
+                    f("retrieve_per_s"), f("retrieve_s"), r["pages"], f("page_p50_ms"), f("page_p99_ms"),
+                    slices.join(" "), f("retrieve_last_over_first"),
                 )
             });
             Ok(ExitCode::SUCCESS)
@@ -310,4 +368,304 @@ async fn fanout(n: usize) -> anyhow::Result<serde_json::Value> {
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(serde_json::json!({"organisations": n, "deliveries": delivered, "seconds": seconds}))
+}
+
+/// A UUID (version 4 layout) from the deterministic generator.
+fn uuid4(rng: &mut Rng) -> String {
+    let (a, b) = (rng.next(), rng.next());
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        0x8000 | (b >> 48) & 0x3fff,
+        b & 0xffff_ffff_ffff
+    )
+}
+
+/// STIX 2.1 object number `i`, the mix of bench/taxii.py: 15% malware, the
+/// rest indicators with IPv4 (35%), domain (25%), URL (10%) and SHA-256 (15%)
+/// patterns; all TLP:GREEN.
+fn stix_object(rng: &mut Rng, i: usize) -> serde_json::Value {
+    const GREEN: &str = "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da";
+    let word = |rng: &mut Rng, k: usize| -> String {
+        (0..k)
+            .map(|_| b"abcdefghijklmnopqrstuvwxyz0123456789"[(rng.next() % 36) as usize] as char)
+            .collect()
+    };
+    let pick_of =
+        |rng: &mut Rng, list: &[&'static str]| list[(rng.next() % list.len() as u64) as usize];
+    let r = rng.next();
+    let created = format!(
+        "2026-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        1 + (r >> 8) % 10,
+        1 + (r >> 16) % 28,
+        (r >> 24) % 24,
+        (r >> 32) % 60,
+        (r >> 40) % 60,
+        (r >> 48) % 1000
+    );
+    let pick = r % 100;
+    if pick < 15 {
+        return serde_json::json!({
+            "type": "malware", "spec_version": "2.1", "id": format!("malware--{}", uuid4(rng)),
+            "created": created, "modified": created,
+            "name": format!("{}-{i}", word(rng, 6)),
+            "description": format!("Malware family seen in campaign {} against operators.", word(rng, 5)),
+            "is_family": true,
+            "malware_types": [pick_of(rng, &["ransomware", "backdoor", "remote-access-trojan", "downloader", "bot", "wiper"])],
+            "object_marking_refs": [GREEN],
+        });
+    }
+    let tld = pick_of(rng, &["jp", "com", "net", "org", "info", "xyz"]);
+    let (pattern, name) = match pick {
+        15..=49 => {
+            let v = rng.next();
+            let ip = format!(
+                "{}.{}.{}.{}",
+                1 + v % 223,
+                (v >> 8) & 255,
+                (v >> 16) & 255,
+                1 + (v >> 24) % 254
+            );
+            (
+                format!("[ipv4-addr:value = '{ip}']"),
+                format!("C2 address {ip}"),
+            )
+        }
+        50..=74 => {
+            let n = 4 + (rng.next() % 7) as usize;
+            let d = format!("{}.{}.{tld}", word(rng, n), word(rng, 6));
+            (
+                format!("[domain-name:value = '{d}']"),
+                format!("Phishing domain {d}"),
+            )
+        }
+        75..=84 => (
+            format!(
+                "[url:value = 'https://{}.{tld}/{}/{}.php']",
+                word(rng, 7),
+                word(rng, 4),
+                word(rng, 6)
+            ),
+            "Malicious URL".to_owned(),
+        ),
+        _ => (
+            format!(
+                "[file:hashes.'SHA-256' = '{:016x}{:016x}{:016x}{:016x}']",
+                rng.next(),
+                rng.next(),
+                rng.next(),
+                rng.next()
+            ),
+            "Dropper sample".to_owned(),
+        ),
+    };
+    serde_json::json!({
+        "type": "indicator", "spec_version": "2.1", "id": format!("indicator--{}", uuid4(rng)),
+        "created": created, "modified": created,
+        "name": name,
+        "description": format!("Observed by sensor {} during incident handling.", word(rng, 4)),
+        "indicator_types": [pick_of(rng, &["malicious-activity", "anomalous-activity", "compromised", "attribution"])],
+        "pattern": pattern, "pattern_type": "stix", "pattern_version": "2.1",
+        "valid_from": created,
+        "labels": [pick_of(rng, &["apt", "crimeware", "phishing", "scanning"])],
+        "confidence": 30 + rng.next() % 71,
+        "object_marking_refs": [GREEN],
+    })
+}
+
+/// Objects per second in each tenth of a run, from `(objects, seconds)` per
+/// step (a batch, a page): a step counts in the tenth where it starts.
+fn slices(steps: &[(usize, f64)], n: usize) -> Vec<f64> {
+    let mut sums = [(0usize, 0f64); 10];
+    let mut done = 0;
+    for &(k, s) in steps {
+        let tenth = (done * 10 / n.max(1)).min(9);
+        sums[tenth].0 += k;
+        sums[tenth].1 += s;
+        done += k;
+    }
+    sums.iter()
+        .filter(|(k, _)| *k > 0)
+        .map(|(k, s)| *k as f64 / s.max(1e-9))
+        .collect()
+}
+
+/// Fill a fresh SQLite store with `n` objects through `Store::add_objects`,
+/// then page through a collection over HTTP as a TAXII client does.
+async fn taxii(
+    n: usize,
+    batch: usize,
+    page: usize,
+    collection: TaxiiCollection,
+) -> anyhow::Result<serde_json::Value> {
+    use sakimori_store::{ShareOptions, INBOX_COLLECTION, SHARED_COLLECTION};
+    use std::io::Write as _;
+    use std::sync::Arc;
+    let dir = std::env::temp_dir().join(format!("sakimori-bench-taxii-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let store = Arc::new(sakimori_store::Store::open(&sakimori_store::sqlite_url(&dir)).await?);
+    store.ensure_reference(crate::demo::REFERENCE).await?;
+    let users = crate::demo::install(&store).await?;
+    store.ensure_collections().await?;
+    let analyst = users
+        .iter()
+        .find(|u| u.username == "demo-analyst")
+        .expect("demo analyst");
+    let actor = store
+        .authenticate(&analyst.token)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the demo analyst's token is not accepted"))?;
+    let progress = |what: &str, done: usize, start: Instant| {
+        let s = start.elapsed().as_secs_f64();
+        eprint!(
+            "\r  {what} {done:>9}/{n}  {:>8.0} objects/s  {s:>6.1} s",
+            done as f64 / s.max(1e-9)
+        );
+        let _ = std::io::stderr().flush();
+    };
+
+    // Ingest.
+    let mut rng = Rng(SEED);
+    let mut stix_bytes = 0usize;
+    let mut ingest_s = 0f64;
+    let mut ingest_steps = Vec::new();
+    let start = Instant::now();
+    let mut done = 0;
+    while done < n {
+        let objects: Vec<serde_json::Value> = (done..n.min(done + batch))
+            .map(|i| stix_object(&mut rng, i))
+            .collect();
+        stix_bytes += objects.iter().map(|o| o.to_string().len()).sum::<usize>();
+        let t = Instant::now();
+        let status = store
+            .add_objects(
+                &actor,
+                SHARED_COLLECTION,
+                &objects,
+                &ShareOptions::default(),
+                false,
+            )
+            .await?;
+        let took = t.elapsed().as_secs_f64();
+        ingest_s += took;
+        anyhow::ensure!(
+            status.success_count == objects.len(),
+            "batch at {done}: {} of {} added: {:?}",
+            status.success_count,
+            objects.len(),
+            status.failures.first()
+        );
+        done += objects.len();
+        ingest_steps.push((objects.len(), took));
+        progress("ingest", done, start);
+    }
+    eprintln!();
+    let ingest_slices = slices(&ingest_steps, n);
+
+    // Page through the collection over HTTP.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let id = match collection {
+        TaxiiCollection::Platform => SHARED_COLLECTION,
+        TaxiiCollection::Inbox => INBOX_COLLECTION,
+    };
+    let url = format!(
+        "http://{}/taxii2/api/collections/{id}/objects/",
+        listener.local_addr()?
+    );
+    let state = sakimori_server::AppState::new(store.clone());
+    let server = tokio::spawn(sakimori_server::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        #[serde(default)]
+        more: bool,
+        next: Option<String>,
+        #[serde(default)]
+        objects: Vec<Obj>,
+    }
+    // What a client keeps of each object here: the rest is parsed and dropped.
+    #[derive(serde::Deserialize)]
+    struct Obj {
+        id: String,
+    }
+    let http = reqwest::Client::new();
+    let mut seen = std::collections::HashSet::with_capacity(n);
+    let mut count = 0usize;
+    let mut next: Option<String> = None;
+    let mut page_ms = Vec::new();
+    let mut steps = Vec::new();
+    let start = Instant::now();
+    loop {
+        let mut query = vec![("limit", page.to_string())];
+        if let Some(c) = &next {
+            query.push(("next", c.clone()));
+        }
+        let t = Instant::now();
+        let resp = http
+            .get(&url)
+            .basic_auth(&analyst.username, Some(&analyst.token))
+            .header("Accept", "application/taxii+json;version=2.1")
+            .query(&query)
+            .send()
+            .await?;
+        anyhow::ensure!(resp.status().is_success(), "page: {}", resp.status());
+        let env: Envelope = serde_json::from_slice(&resp.bytes().await?)?;
+        let took = t.elapsed().as_secs_f64();
+        page_ms.push(took * 1000.0);
+        steps.push((env.objects.len(), took));
+        count += env.objects.len();
+        for o in env.objects {
+            seen.insert(o.id);
+        }
+        progress("paging", count, start);
+        if !env.more {
+            break;
+        }
+        next = Some(
+            env.next
+                .ok_or_else(|| anyhow::anyhow!("more without next"))?,
+        );
+    }
+    let retrieve_s = start.elapsed().as_secs_f64();
+    eprintln!();
+    server.abort();
+    anyhow::ensure!(
+        count == n && seen.len() == n,
+        "paged {count} objects ({} distinct) of {n}",
+        seen.len()
+    );
+    let db_bytes = std::fs::read_dir(&dir)?
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum::<u64>();
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+    let retrieve_slices = slices(&steps, n);
+    page_ms.sort_by(|a, b| a.total_cmp(b));
+    let pct = |p: f64| page_ms[((page_ms.len() as f64 - 1.0) * p) as usize];
+    Ok(serde_json::json!({
+        "objects": n,
+        "batch": batch,
+        "page": page,
+        "collection": match collection { TaxiiCollection::Platform => "platform", TaxiiCollection::Inbox => "inbox" },
+        "stix_bytes": stix_bytes,
+        "database_bytes": db_bytes,
+        "ingest_s": ingest_s,
+        "ingest_per_s": n as f64 / ingest_s,
+        "ingest_slices_per_s": ingest_slices,
+        "ingest_first_slice_per_s": ingest_slices.first(),
+        "ingest_last_slice_per_s": ingest_slices.last(),
+        "retrieve_s": retrieve_s,
+        "retrieve_per_s": n as f64 / retrieve_s,
+        "pages": page_ms.len(),
+        "page_p50_ms": pct(0.5),
+        "page_p99_ms": pct(0.99),
+        "retrieve_slices_per_s": retrieve_slices,
+        "retrieve_last_over_first": retrieve_slices.last().unwrap_or(&0.0) / retrieve_slices.first().unwrap_or(&1.0),
+    }))
 }

@@ -374,7 +374,6 @@ impl Store {
         options: &ShareOptions,
         atomic: bool,
     ) -> Result<AddStatus> {
-        let t0 = std::time::Instant::now();
         let collection = self.collection(collection_id).await?;
         let facts = self.sharing_facts().await?;
         let mine = facts.memberships(&actor.org);
@@ -454,7 +453,6 @@ impl Store {
                 }),
             }
         }
-        let t1 = t0.elapsed();
         if atomic && !status.failures.is_empty() {
             let f = &status.failures[0];
             return Err(StoreError::invalid(
@@ -468,16 +466,19 @@ impl Store {
             ));
         }
         let mut w = self.write().await?;
-        let mut seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM intel_objects")
-            .fetch_one(&mut *w.tx)
-            .await?;
-        let last_added: Option<String> =
-            sqlx::query_scalar("SELECT MAX(date_added) FROM intel_objects")
-                .fetch_one(&mut *w.tx)
+        // `seq` and `date_added` grow together (both are given out here, under
+        // the writer lock), so the last row has the largest of each. Read it
+        // through the primary key: `MAX(date_added)` has no index and scanned
+        // the whole table on every add.
+        let last: Option<(i64, String)> =
+            sqlx::query_as("SELECT seq, date_added FROM intel_objects ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *w.tx)
                 .await?;
+        let (mut seq, last_added) = match last {
+            Some((seq, added)) => (seq, Some(added)),
+            None => (0, None),
+        };
         let mut clock = Clock::after(last_added.as_deref());
-        let t2 = t0.elapsed();
-        let mut ta = std::time::Duration::ZERO;
         // The versions already stored of every object of the request, read in
         // a few queries rather than one per object, and kept up to date below.
         let mut known: HashMap<String, Vec<String>> = HashMap::new();
@@ -559,7 +560,6 @@ impl Store {
                 audience: audience_keys(&h, facts.community(&h)).into_iter().collect(),
                 observables: stix::observable_values(obj),
             });
-            let ts = std::time::Instant::now();
             w.audit(
                 actor,
                 "intel.add",
@@ -569,16 +569,13 @@ impl Store {
                 Some(&serde_json::json!({"collection": collection_id, "version": version, "tlp": h.tlp, "digest": sakimori_core::audit::digest(obj)})),
             )
             .await?;
-            ta += ts.elapsed();
             status.successes.push(ObjectOutcome {
                 id: c.id,
                 version: Some(version),
                 message: None,
             });
         }
-        let t3 = t0.elapsed();
         flush_rows(&mut w, &mut pending).await?;
-        let t4 = t0.elapsed();
         status.success_count = status.successes.len();
         status.failure_count = status.failures.len();
         sqlx::query(
@@ -592,15 +589,6 @@ impl Store {
         .execute(&mut *w.tx)
         .await?;
         w.commit().await?;
-        eprintln!(
-            "\nTIMING validate {:?} lock+max {:?} loop {:?} (audit {:?}) flush {:?} commit {:?}",
-            t1,
-            t2 - t1,
-            t3 - t2,
-            ta,
-            t4 - t3,
-            t0.elapsed() - t4
-        );
         Ok(status)
     }
 
@@ -1223,8 +1211,9 @@ struct NewRow {
 /// Insert the pending rows, their audience keys and observable values with a
 /// few multi-row statements, and empty `rows`.
 async fn flush_rows(w: &mut Write<'_>, rows: &mut Vec<NewRow>) -> Result<()> {
-    // 16 parameters a row: 50 rows stay well under every engine's limit.
-    for chunk in rows.chunks(50) {
+    // Not more: SQLite finds each parameter's name by a linear search, so a
+    // statement's binding cost grows with the square of its parameters.
+    for chunk in rows.chunks(16) {
         let mut sql = String::from(
             "INSERT INTO intel_objects (seq, collection_id, object_id, object_type, spec_version, version, \
              version_key, date_added, is_latest, is_first, revoked, tlp, community_id, source_org, handling, body) VALUES ",
@@ -1274,7 +1263,7 @@ async fn flush_rows(w: &mut Write<'_>, rows: &mut Vec<NewRow>) -> Result<()> {
                 .collect::<Vec<_>>(),
         ),
     ] {
-        for chunk in values.chunks(400) {
+        for chunk in values.chunks(128) {
             let parts: Vec<String> = (0..chunk.len())
                 .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
                 .collect();
