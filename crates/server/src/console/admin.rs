@@ -4,7 +4,7 @@
 //! administrator sees and revokes every user's tokens, as the API allows.
 
 use super::pages::{forbidden, not_found, page, unprocessable, when};
-use super::{api_route, check_csrf, may_route, session, FormData, Lang, Session};
+use super::{api_route, may_route, session, FormData, Lang, Session};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -121,12 +121,7 @@ pub async fn create_user(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Page {
-    let sess = session(&s, &headers).await?;
-    let f = FormData(form);
-    check_csrf(&sess, f.csrf())?;
-    if !may_route(&sess.actor, &api_route::CREATE_USER) {
-        return Ok(forbidden(&sess));
-    }
+    let (sess, f) = super::form_action(&s, &headers, form, &api_route::CREATE_USER).await?;
     let mut roles = Vec::new();
     for r in f.all("roles") {
         match r.parse::<Role>() {
@@ -159,12 +154,7 @@ pub async fn disable_user(
     Path(id): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Page {
-    let sess = session(&s, &headers).await?;
-    let f = FormData(form);
-    check_csrf(&sess, f.csrf())?;
-    if !may_route(&sess.actor, &api_route::DISABLE_USER) {
-        return Ok(forbidden(&sess));
-    }
+    let (sess, _) = super::form_action(&s, &headers, form, &api_route::DISABLE_USER).await?;
     match s.store.disable_user(&sess.actor, &id).await {
         Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
         Err(_) => Ok(not_found(&sess)),
@@ -303,12 +293,7 @@ pub async fn create_token(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Page {
-    let sess = session(&s, &headers).await?;
-    let f = FormData(form);
-    check_csrf(&sess, f.csrf())?;
-    if !may_route(&sess.actor, &api_route::CREATE_TOKEN) {
-        return Ok(forbidden(&sess));
-    }
+    let (sess, f) = super::form_action(&s, &headers, form, &api_route::CREATE_TOKEN).await?;
     // As the API: issuing for another user needs `ManageUsers`.
     let user = match f.opt("user_id") {
         Some(u) if u != sess.actor.user_id => {
@@ -368,12 +353,7 @@ pub async fn revoke_token(
     Path(id): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Page {
-    let sess = session(&s, &headers).await?;
-    let f = FormData(form);
-    check_csrf(&sess, f.csrf())?;
-    if !may_route(&sess.actor, &api_route::REVOKE_TOKEN) {
-        return Ok(forbidden(&sess));
-    }
+    let (sess, _) = super::form_action(&s, &headers, form, &api_route::REVOKE_TOKEN).await?;
     let Ok(tok) = s.store.token(&id).await else {
         return Ok(not_found(&sess));
     };

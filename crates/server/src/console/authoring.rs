@@ -244,12 +244,7 @@ pub async fn create(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Page {
-    let sess = session(&s, &headers).await?;
-    let f = FormData(form);
-    check_csrf(&sess, f.csrf())?;
-    if !may_route(&sess.actor, &api_route::WRITE_ADVISORY) {
-        return Ok(forbidden(&sess));
-    }
+    let (sess, f) = super::form_action(&s, &headers, form, &api_route::WRITE_ADVISORY).await?;
     let result = match fields_of(sess.lang, &f) {
         Ok(fields) => s
             .store

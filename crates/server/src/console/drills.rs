@@ -5,7 +5,7 @@
 //! and the bar chart of `core::drill`.
 
 use super::pages::{forbidden, not_found, page, unprocessable, when};
-use super::{api_route, check_csrf, may_route, session, FormData, Lang, Session};
+use super::{api_route, may_route, session, FormData, Lang, Session};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap};
@@ -122,12 +122,7 @@ pub async fn create(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Page {
-    let sess = session(&s, &headers).await?;
-    let f = FormData(form);
-    check_csrf(&sess, f.csrf())?;
-    if !may_route(&sess.actor, &api_route::CREATE_DRILL) {
-        return Ok(forbidden(&sess));
-    }
+    let (sess, f) = super::form_action(&s, &headers, form, &api_route::CREATE_DRILL).await?;
     let scope = DrillScope {
         all: f.has("all"),
         sectors: f.all("sectors"),

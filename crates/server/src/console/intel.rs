@@ -10,7 +10,7 @@
 //! filtered again here.
 
 use super::pages::{forbidden, not_found, page, tlp_label, unprocessable, when};
-use super::{api_route, check_csrf, may_route, session, FormData, Lang, Session};
+use super::{api_route, may_route, session, FormData, Lang, Session};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -817,12 +817,7 @@ pub async fn relay(
     Path(id): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Page {
-    let sess = session(&s, &headers).await?;
-    let f = FormData(form);
-    check_csrf(&sess, f.csrf())?;
-    if !may_route(&sess.actor, &api_route::RELAY_INTEL) {
-        return Ok(forbidden(&sess));
-    }
+    let (sess, f) = super::form_action(&s, &headers, form, &api_route::RELAY_INTEL).await?;
     let to = f.get("to").trim();
     match s
         .store
@@ -1031,12 +1026,7 @@ pub async fn share(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Page {
-    let sess = session(&s, &headers).await?;
-    let f = FormData(form);
-    check_csrf(&sess, f.csrf())?;
-    if !may_route(&sess.actor, &api_route::SHARE_INTEL) {
-        return Ok(forbidden(&sess));
-    }
+    let (sess, f) = super::form_action(&s, &headers, form, &api_route::SHARE_INTEL).await?;
     let objects = match parse_objects(f.get("stix")) {
         Ok(o) => o,
         Err(m) => return Ok(refused(&s, &sess, &f, ShareError::Message(m)).await),

@@ -246,6 +246,23 @@ pub fn may_route(actor: &Actor, route: &(axum::http::Method, &str)) -> bool {
     may(actor, route.0.clone(), route.1)
 }
 
+/// The start of every form action: the session, its CSRF token, and the
+/// permission of the API route the action stands for.
+pub async fn form_action(
+    s: &AppState,
+    headers: &HeaderMap,
+    form: Vec<(String, String)>,
+    route: &(axum::http::Method, &str),
+) -> Result<(Session, FormData), Response> {
+    let sess = session(s, headers).await?;
+    let f = FormData(form);
+    check_csrf(&sess, f.csrf())?;
+    if !may_route(&sess.actor, route) {
+        return Err(pages::forbidden(&sess));
+    }
+    Ok((sess, f))
+}
+
 /// A submitted form as its name/value pairs, in order: repeated names (check
 /// boxes, multiple selects) keep every value.
 pub struct FormData(pub Vec<(String, String)>);
