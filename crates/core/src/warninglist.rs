@@ -84,6 +84,12 @@ impl Warninglist {
         Ok(list)
     }
 
+    /// Does the list cover this address? (No text round trip: the sensor
+    /// pipeline asks for every record.)
+    pub fn contains_ip(&self, ip: IpAddr) -> bool {
+        self.nets.iter().any(|n| n.contains(&ip))
+    }
+
     /// Does the list name this bare value (address, domain, URL host, hash)?
     pub fn contains(&self, value: &str) -> bool {
         let v = value.trim().to_ascii_lowercase();

@@ -20,6 +20,22 @@
 //!   logs, TSV with headers or JSON lines;
 //! - [`DnsLogReader`]: BIND and Unbound query logs.
 //!
+//! Flow exporters send datagrams rather than write lines:
+//! [`NetflowCollector`] is fed NetFlow v5, v9 and IPFIX datagrams with the
+//! exporter's address (the caller owns the socket), keeps v9/IPFIX templates
+//! per exporter and observation domain, holds data that comes before its
+//! template, and turns every flow record into a `flow` observation whose
+//! [`Outcome`] comes from the TCP flags ([`FlowRecord`] adds the packet and
+//! byte counters). A malformed datagram is one [`ParseError`] (label: the
+//! exporter; line: the datagram's number; offset: the byte in the datagram)
+//! and never stops the collector.
+//!
+//! Then the triage itself, also free of I/O: [`noise`] drops failed attempts,
+//! research scanners, warninglisted matches and suppressed records;
+//! [`detect`] matches what is left against every active indicator;
+//! [`triage`] bundles similar attempts into events requiring confirmation;
+//! [`Engine`] runs the three over a batch.
+//!
 //! ```
 //! use sakimori_sensor::{EveReader, Sensor};
 //!
@@ -30,17 +46,25 @@
 //! assert_eq!(reader.counts().ok, 1);
 //! ```
 
+pub mod detect;
 pub mod dnslog;
+pub mod engine;
 pub mod error;
 pub mod eve;
+pub mod netflow;
+pub mod noise;
 pub mod observation;
 pub mod reader;
+pub mod triage;
 mod util;
 pub mod zeek;
 
+pub use detect::{Hit, Matcher};
 pub use dnslog::{DnsLogParser, DnsLogReader};
+pub use engine::{Batch, Engine, Tally};
 pub use error::{Counts, ErrorKind, ParseError, RecordError};
 pub use eve::{EveParser, EveReader};
+pub use netflow::{FlowRecord, NetflowCollector, NetflowCounts};
 pub use observation::{
     FileHash, Fingerprint, FingerprintKind, HashAlgo, Kind, Observation, Outcome, Sensor,
     Signature, Transport,

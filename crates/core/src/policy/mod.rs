@@ -59,6 +59,11 @@ pub enum Permission {
     SubmitIntel,
     /// Create collections, delete any object, publish reports as intelligence.
     ManageIntel,
+    /// Send sensor observations to the triage pipeline.
+    SubmitObservations,
+    /// Read, confirm, dismiss and escalate events requiring confirmation, and
+    /// manage suppressions; the store also requires a coordination centre.
+    TriageEvents,
 }
 
 impl Permission {
@@ -84,6 +89,8 @@ impl Permission {
         Permission::ReadIntel,
         Permission::SubmitIntel,
         Permission::ManageIntel,
+        Permission::SubmitObservations,
+        Permission::TriageEvents,
     ];
 }
 
@@ -111,6 +118,8 @@ pub fn role_grants(role: Role, p: Permission) -> bool {
         ReadIntel => true,
         SubmitIntel => role.is_human(),
         ManageIntel => matches!(role, Administrator | Coordinator),
+        SubmitObservations => matches!(role, Sensor | Administrator | Coordinator),
+        TriageEvents => matches!(role, Coordinator | Analyst),
     }
 }
 
