@@ -54,6 +54,22 @@ cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+# A real NetFlow/IPFIX exporter for the sensor crate's collector tests:
+# Debian's softflowd (in /usr/sbin) reads a capture the test writes.
+step "softflowd (NetFlow/IPFIX exporter)"
+if ! command -v softflowd >/dev/null && [ ! -x /usr/sbin/softflowd ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softflowd) >/dev/null || true
+    fi
+    if ! command -v softflowd >/dev/null && [ ! -x /usr/sbin/softflowd ]; then
+        if [ -n "${CI:-}" ]; then
+            echo "error: softflowd is required in CI (apt-get install softflowd)" >&2
+            exit 1
+        fi
+        echo "!!! softflowd missing: the NetFlow exporter test will be SKIPPED !!!" >&2
+    fi
+fi
+
 step "cargo test (backends: $SAKIMORI_TEST_BACKENDS)"
 mkdir -p target
 cargo test --workspace 2>&1 | tee target/test-output.txt
