@@ -7,6 +7,7 @@ use crate::{now, Result, Store, StoreError};
 use sakimori_core::advisory::{check_audience, plan, resolve_audience, AdvisoryFields, Tier};
 use sakimori_core::registry::OrgKind;
 use sakimori_core::report::FieldError;
+use sakimori_core::tlp::Tlp;
 use sakimori_core::Actor;
 use serde::Serialize;
 use sqlx::FromRow;
@@ -144,6 +145,24 @@ impl Store {
         drill: bool,
         relay: &RelayPolicy,
     ) -> Result<AdvisoryRecord> {
+        let (record, w) = self
+            .create_advisory_open(actor, fields, drill, relay, false)
+            .await?;
+        w.commit().await?;
+        Ok(record)
+    }
+
+    /// [`Store::create_advisory`] with the transaction left open, for changes
+    /// that must commit with it. `direct`: every target receives it from the
+    /// author, nobody relays (a notification meant for one organisation).
+    pub(crate) async fn create_advisory_open(
+        &self,
+        actor: &Actor,
+        fields: &AdvisoryFields,
+        drill: bool,
+        relay: &RelayPolicy,
+        direct: bool,
+    ) -> Result<(AdvisoryRecord, crate::Write<'_>)> {
         fields.check().map_err(field_error)?;
         let reg = self.registry_without_contacts().await?;
         check_audience(&fields.audience, &reg).map_err(field_error)?;
@@ -176,7 +195,11 @@ impl Store {
                 "the audience matches nobody you may send to",
             ));
         }
-        let planned = plan(&actor.org, &targets, fields.tlp, &reg);
+        let planned = if direct {
+            plan(&actor.org, &targets, Tlp::AmberStrict, &reg)
+        } else {
+            plan(&actor.org, &targets, fields.tlp, &reg)
+        };
         // Deliver the top tier now, and every tier below whose relay is automatic.
         let tiers: HashMap<&str, Tier> = planned
             .iter()
@@ -266,7 +289,6 @@ impl Store {
             Some(&serde_json::to_value(fields).expect("json")),
         )
         .await?;
-        w.commit().await?;
         // Built from what was written rather than read back: 10,000 rows matter here.
         let deliveries = planned
             .iter()
@@ -286,7 +308,7 @@ impl Store {
                 escalated_at: None,
             })
             .collect();
-        Ok(AdvisoryRecord {
+        let record = AdvisoryRecord {
             id,
             number,
             author_org: actor.org.clone(),
@@ -295,7 +317,8 @@ impl Store {
             fields: fields.clone(),
             created_at: t,
             deliveries,
-        })
+        };
+        Ok((record, w))
     }
 
     pub async fn advisory(&self, id: &str) -> Result<AdvisoryRecord> {

@@ -14,6 +14,7 @@ mod intel;
 mod outbox;
 mod registry;
 mod reports;
+mod sensor;
 pub mod testing;
 
 pub use advisories::{tier_status, AdvisoryRecord, DeliveryState, RelayPolicy, TierStatus};
@@ -28,6 +29,9 @@ pub use outbox::OutboxItem;
 pub use registry::{ContactRecord, Flag, ImportReport, OrgFilter};
 pub use reports::{
     AttachmentInfo, ModeState, RecipientState, ReportRecord, SeverityRecord, TimelineEntry,
+};
+pub use sensor::{
+    BatchOutcome, EventDetail, EventFilter, EventState, SensorEvent, SensorStatistics, SensorStatus,
 };
 
 use sakimori_core::audit::{digest, AuditEntry, GENESIS};
