@@ -37,6 +37,26 @@ pub struct FileConfig {
     pub advisories: AdvisoriesSection,
     #[serde(default)]
     pub intel: IntelSection,
+    #[serde(default)]
+    pub sensor: SensorSection,
+}
+
+/// `[sensor]`: the centre's triage pipeline.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SensorSection {
+    /// When set, `serve` consumes the sensors' JetStream stream from this NATS server.
+    pub nats_url: Option<String>,
+    /// JetStream stream (default SAKIMORI_OBSERVATIONS).
+    pub stream: Option<String>,
+    /// Subject the sensors publish to (default sakimori.observations).
+    pub subject: Option<String>,
+    /// Durable consumer name (default sakimori-centre); every centre process shares it.
+    pub durable: Option<String>,
+    /// Bundling window in seconds (default 3600).
+    pub window_secs: Option<i64>,
+    /// Drop attempts that visibly failed (default true).
+    pub drop_failed: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -106,6 +126,10 @@ pub struct Config {
     pub escalate_after_minutes: u32,
     pub public_feed: bool,
     pub warninglists_dir: Option<PathBuf>,
+    /// The centre consumes this JetStream stream (from `[sensor]`).
+    pub sensor_nats: Option<sakimori_pipeline::NatsConfig>,
+    pub sensor_window_secs: i64,
+    pub sensor_drop_failed: bool,
 }
 
 /// A configuration problem with its place.
@@ -293,6 +317,22 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
         escalate_after_minutes: file.advisories.escalate_after_minutes.unwrap_or(480),
         public_feed: file.intel.public_feed.unwrap_or(false),
         warninglists_dir: file.intel.warninglists_dir.as_ref().map(PathBuf::from),
+        sensor_nats: file.sensor.nats_url.as_ref().map(|url| {
+            let d = sakimori_pipeline::NatsConfig::default();
+            sakimori_pipeline::NatsConfig {
+                url: url.clone(),
+                stream: file.sensor.stream.clone().unwrap_or(d.stream),
+                subject: file.sensor.subject.clone().unwrap_or(d.subject),
+                durable: file.sensor.durable.clone().unwrap_or(d.durable),
+                ack_wait: d.ack_wait,
+            }
+        }),
+        sensor_window_secs: file
+            .sensor
+            .window_secs
+            .unwrap_or(sakimori_sensor::engine::DEFAULT_WINDOW_SECS)
+            .max(1),
+        sensor_drop_failed: file.sensor.drop_failed.unwrap_or(true),
         notify: {
             let mut n = file.notify.clone().unwrap_or_default();
             if let Some(url) = env("SAKIMORI_SMTP_URL") {

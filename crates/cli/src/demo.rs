@@ -21,6 +21,8 @@ pub const USERS: &[(&str, &str, Role)] = &[
     ("demo-hub", "ceptoar-electricity", Role::HubSecretariat),
     ("demo-operator", "kanto-power", Role::Operator),
     ("demo-analyst", "jpcert", Role::Analyst),
+    // GSOC: triages the events requiring confirmation at the centre.
+    ("demo-gsoc", "nisc", Role::Analyst),
     ("demo-sensor", "nisc", Role::Sensor),
 ];
 

@@ -77,6 +77,13 @@ enum Command {
     Drill(cmd::drill::DrillArgs),
     /// Shared intelligence (STIX 2.1 / TAXII 2.1): add, search, export, correlate, relay; pull and push with peers
     Intel(cmd::intel::IntelArgs),
+    /// Run sensor logs (Suricata EVE, Zeek, DNS query logs) through the triage pipeline in this process
+    Ingest(cmd::sensor::IngestArgs),
+    /// Sensors: run near the traffic and publish to NATS JetStream, consume at the centre, status
+    #[command(subcommand)]
+    Sensor(cmd::sensor::SensorCommand),
+    /// Events requiring confirmation (確認を要するイベント) through a running server: list, show, confirm, dismiss, escalate
+    Events(cmd::sensor::EventsArgs),
     /// Users: add, list, disable, set a password
     #[command(subcommand)]
     User(cmd::user::UserCommand),
@@ -112,6 +119,9 @@ fn main() -> std::process::ExitCode {
             Command::Drill(a) => cmd::drill::run(&g, a).await,
             Command::Intel(a) => cmd::intel::run(&g, a).await,
             Command::Token(c) => cmd::token::run(&g, c).await,
+            Command::Ingest(a) => cmd::sensor::ingest(&g, a).await,
+            Command::Sensor(c) => cmd::sensor::run(&g, c).await,
+            Command::Events(a) => cmd::sensor::events(&g, a).await,
             Command::Audit(c) => cmd::audit::run(&g, c).await,
             Command::Bench(c) => bench::run(&g, c).await,
             Command::Openapi => {

@@ -304,7 +304,11 @@ async fn serve_demo_answers_and_accepted_writes_survive_kill_9() {
     for i in installs().await {
         let (mut child, url, v) = serve(&i, &["--demo"]);
         let users = v["users"].as_array().unwrap();
-        assert_eq!(users.len(), 7, "one demo user per role");
+        assert_eq!(
+            users.len(),
+            8,
+            "one demo user per role, and a GSOC analyst at the centre"
+        );
         let token = |role: &str| {
             users.iter().find(|u| u["role"] == role).unwrap()["token"]
                 .as_str()
@@ -948,4 +952,222 @@ fn as_user(i: &Install, url: &str, token: &str, args: &[&str]) -> Value {
 
 fn uuid_of(n: u32) -> String {
     format!("5e1d7c3a-0000-4000-8000-{n:012}")
+}
+
+/// EVE alerts from `attacker` against kanto-power's 192.0.2.10, one a minute,
+/// and one attempt nobody answered.
+fn eve_attack(attacker: &str, n: usize) -> String {
+    let mut lines: Vec<String> = (0..n)
+        .map(|k| {
+            format!(
+                r#"{{"timestamp":"2026-11-30T03:{k:02}:00.000000+0900","event_type":"alert","src_ip":"{attacker}","src_port":5{k:04},"dest_ip":"192.0.2.10","dest_port":443,"proto":"TCP","alert":{{"action":"allowed","signature_id":2049001,"signature":"ET EXPLOIT SSL-VPN Path Traversal","category":"Attempted Administrator Privilege Gain","severity":1}}}}"#
+            )
+        })
+        .collect();
+    lines.push(format!(
+        r#"{{"timestamp":"2026-11-30T03:59:00.000000+0900","event_type":"alert","src_ip":"{attacker}","src_port":40000,"dest_ip":"192.0.2.10","dest_port":22,"proto":"TCP","alert":{{"action":"blocked","signature_id":2001219,"signature":"ET SCAN SSH Brute Force","severity":2}}}}"#
+    ));
+    lines.push("{not json".into());
+    lines.join("\n") + "\n"
+}
+
+/// Is the machine's NATS there? Required in CI; outside CI its absence is loud.
+fn nats_up() -> bool {
+    match TcpStream::connect("127.0.0.1:4222") {
+        Ok(_) => true,
+        Err(e) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "NATS JetStream at 127.0.0.1:4222 is required in CI: {e}"
+            );
+            eprintln!("\n!!! NATS at 127.0.0.1:4222 is unreachable ({e}): SKIPPING the JetStream half !!!\n");
+            false
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_sensor_alert_becomes_an_event_and_only_the_owner_is_notified_in_process_and_through_nats(
+) {
+    for i in installs().await {
+        let (mut child, url, v) = serve(&i, &["--demo"]);
+        let users = v["users"].as_array().unwrap().clone();
+        let gsoc = token_of(&users, "username", "demo-gsoc");
+        let operator = token_of(&users, "role", "operator");
+        let ministry = token_of(&users, "role", "ministry");
+        let hub = token_of(&users, "role", "hub");
+        let log = i.dir.path().join("eve.json");
+        std::fs::write(&log, eve_attack("198.18.3.3", 5)).unwrap();
+
+        // In process: the file through the pipeline into this installation.
+        let out = i.json(&[
+            "ingest",
+            log.to_str().unwrap(),
+            "--sensor",
+            "gsoc1-tap-1",
+            "--site",
+            "kasumigaseki",
+        ]);
+        assert_eq!(out["observations"], 6, "[{}] {out}", i.name);
+        assert_eq!(out["malformed"], 1, "[{}] {out}", i.name);
+        assert_eq!(out["new_events"], 1, "[{}] {out}", i.name);
+        // The same file again changes nothing.
+        let again = i.json(&[
+            "ingest",
+            log.to_str().unwrap(),
+            "--sensor",
+            "gsoc1-tap-1",
+            "--site",
+            "kasumigaseki",
+        ]);
+        assert_eq!(
+            (
+                again["new_events"].as_u64(),
+                again["duplicate_batches"].as_u64()
+            ),
+            (Some(0), Some(1))
+        );
+
+        let events = as_user(&i, &url, &gsoc, &["events", "list"]);
+        let list = events
+            .as_array()
+            .or_else(|| events["events"].as_array())
+            .unwrap()
+            .clone();
+        assert_eq!(list.len(), 1, "[{}] {events}", i.name);
+        let e = &list[0];
+        assert_eq!(e["source"], "198.18.3.3");
+        assert_eq!(e["target_org"], "kanto-power");
+        assert_eq!(e["count"], 5, "the blocked attempt is noise");
+        assert_eq!(e["state"], "open");
+        // Only the centre's analysts triage.
+        let denied = i
+            .cmd(&["events", "list"])
+            .env("SAKIMORI_SERVER", &url)
+            .env("SAKIMORI_TOKEN", &operator)
+            .output()
+            .unwrap();
+        assert!(!denied.status.success(), "an operator may not list events");
+
+        let number = e["number"].to_string();
+        as_user(
+            &i,
+            &url,
+            &gsoc,
+            &[
+                "events",
+                "confirm",
+                &number,
+                "--tlp",
+                "amber",
+                "--note",
+                "SSL-VPN exploitation",
+            ],
+        );
+        let titles = |token: &str| -> Vec<String> {
+            let v = as_user(&i, &url, token, &["advisory", "list"]);
+            let list = v
+                .as_array()
+                .or_else(|| v["advisories"].as_array())
+                .cloned()
+                .unwrap_or_default();
+            list.iter()
+                .map(|a| {
+                    a["title"]
+                        .as_str()
+                        .or(a["fields"]["title"].as_str())
+                        .unwrap_or("")
+                        .to_owned()
+                })
+                .collect()
+        };
+        let owner = titles(&operator);
+        assert!(
+            owner.iter().any(|t| t.contains("Sensor notification")),
+            "[{}] the owner is notified: {owner:?}",
+            i.name
+        );
+        for (who, token) in [("ministry", &ministry), ("hub", &hub)] {
+            let seen = titles(token);
+            assert!(
+                !seen.iter().any(|t| t.contains("Sensor notification")),
+                "[{}] the {who} must not receive it: {seen:?}",
+                i.name
+            );
+        }
+
+        // Through NATS JetStream: a sensor elsewhere publishes, the centre consumes.
+        if nats_up() {
+            let tag = format!("{}{}", i.name, std::process::id());
+            let (stream, subject, durable) = (
+                format!("SAKIMORI_CLI_{tag}"),
+                format!("sakimori.cli.{tag}"),
+                format!("centre-{tag}"),
+            );
+            let remote = i.dir.path().join("remote.json");
+            std::fs::write(&remote, eve_attack("198.18.4.4", 7)).unwrap();
+            let spool = i.dir.path().join("spool");
+            let sent = i.json(&[
+                "sensor",
+                "run",
+                remote.to_str().unwrap(),
+                "--sensor",
+                "gsoc2-tap-9",
+                "--site",
+                "osaka",
+                "--stream",
+                &stream,
+                "--subject",
+                &subject,
+                "--spool",
+                spool.to_str().unwrap(),
+            ]);
+            assert_eq!(
+                (sent["sent"].as_u64(), sent["spooled"].as_u64()),
+                (Some(1), Some(0)),
+                "[{}] {sent}",
+                i.name
+            );
+            let got = i.json(&[
+                "sensor",
+                "consume",
+                "--stream",
+                &stream,
+                "--subject",
+                &subject,
+                "--durable",
+                &durable,
+                "--until-idle",
+                "3",
+            ]);
+            assert_eq!(got["batches"], 1, "[{}] {got}", i.name);
+            let events = as_user(&i, &url, &gsoc, &["events", "list", "--state", "open"]);
+            let list = events
+                .as_array()
+                .or_else(|| events["events"].as_array())
+                .unwrap()
+                .clone();
+            assert_eq!(list.len(), 1, "[{}] {events}", i.name);
+            assert_eq!(
+                (list[0]["source"].as_str(), list[0]["count"].as_i64()),
+                (Some("198.18.4.4"), Some(7))
+            );
+            assert_eq!(list[0]["target_org"], "kanto-power");
+            let status = i.json(&["sensor", "status"]);
+            let sensors: Vec<&str> = status["sensors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["sensor"].as_str().unwrap())
+                .collect();
+            assert_eq!(
+                sensors,
+                ["gsoc1-tap-1", "gsoc2-tap-9"],
+                "[{}] {status}",
+                i.name
+            );
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
 }

@@ -6,6 +6,7 @@
 //! - [`Centre`]: the engine kept current with the intelligence store
 //!   (indicators added and revoked apply to the next batch), applying each
 //!   batch in one transaction;
+//! - [`listen`]: a NetFlow v5/v9/IPFIX collector on UDP and log lines over TCP;
 //! - [`nats`]: the sensor's [`nats::Publisher`] (disk spool, then JetStream)
 //!   and the centre's durable [`nats::consume`]r.
 //!
@@ -15,6 +16,7 @@
 //! events, and a batch delivered twice changes nothing.
 
 pub mod centre;
+pub mod listen;
 pub mod nats;
 pub mod source;
 

@@ -26,7 +26,7 @@ use crate::source::WireBatch;
 pub const NATS_BATCH: usize = 1_000;
 
 /// Where and how the pipeline talks to NATS.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct NatsConfig {
     /// Server URL, e.g. `nats://127.0.0.1:4222`.
     pub url: String,

@@ -473,7 +473,7 @@ fn notice(v: &Value) {
     }
 }
 
-fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     let mut u = reqwest::Url::parse("http://x/").expect("static url");
     u.query_pairs_mut().append_pair("v", s);
     u.query()

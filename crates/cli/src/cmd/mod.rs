@@ -8,6 +8,7 @@ pub mod drill;
 pub mod intel;
 pub mod registry;
 pub mod report;
+pub mod sensor;
 pub mod serve;
 pub mod token;
 pub mod user;

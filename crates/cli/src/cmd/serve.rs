@@ -49,9 +49,56 @@ pub async fn run(g: &Global, a: ServeArgs) -> anyhow::Result<ExitCode> {
         settings.remind_after,
         settings.escalate_after,
     ));
+    if let Some(nats) = cfg.sensor_nats.clone() {
+        tokio::spawn(consume_sensors(
+            store.clone(),
+            centre_config(&cfg, &settings),
+            nats,
+        ));
+    }
     let state = sakimori_server::AppState::with_settings(store, settings);
     sakimori_server::serve(listener, state, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The pipeline's settings from the configuration.
+pub(crate) fn centre_config(
+    cfg: &config::Config,
+    settings: &sakimori_server::Settings,
+) -> sakimori_pipeline::CentreConfig {
+    sakimori_pipeline::CentreConfig {
+        window: chrono::Duration::seconds(cfg.sensor_window_secs),
+        drop_failed: cfg.sensor_drop_failed,
+        warninglists: settings.warninglists.clone(),
+    }
+}
+
+/// The centre's end of the sensors' stream, for as long as the server runs;
+/// retried every 5 s while NATS or the stream is unavailable.
+async fn consume_sensors(
+    store: Arc<sakimori_store::Store>,
+    config: sakimori_pipeline::CentreConfig,
+    nats: sakimori_pipeline::NatsConfig,
+) {
+    let centre = loop {
+        match sakimori_pipeline::Centre::new(store.clone(), config.clone()).await {
+            Ok(c) => break c,
+            Err(e) => {
+                tracing::error!(error = %e, "sensor pipeline cannot start; retrying");
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            }
+        }
+    };
+    loop {
+        let opts = sakimori_pipeline::ConsumeOptions::default();
+        match sakimori_pipeline::consume(&centre, &nats, &opts, std::future::pending()).await {
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, url = %nats.url, "sensor stream: retrying in 5 s")
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    }
 }
 
 fn redact(url: &str) -> String {
@@ -92,7 +139,7 @@ async fn shutdown_signal() {
 
 /// The report settings from configuration: routing rules (shipped default or a
 /// file), severity thresholds, attachment limit.
-pub fn settings(cfg: &config::Config) -> anyhow::Result<sakimori_server::Settings> {
+pub(crate) fn settings(cfg: &config::Config) -> anyhow::Result<sakimori_server::Settings> {
     let mut s = sakimori_server::Settings::default();
     if let Some(path) = &cfg.routing_file {
         let text = std::fs::read_to_string(path)
