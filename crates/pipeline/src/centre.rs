@@ -4,7 +4,6 @@
 //! the intelligence store since the last batch, suppressions, the registry's
 //! addresses — and applies each batch to the store in one transaction.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -190,15 +189,14 @@ impl Centre {
     pub async fn process(&self, batch: &WireBatch) -> Result<BatchOutcome, StoreError> {
         let mut st = self.state.lock().await;
         self.refresh_locked(&mut st).await?;
-        let out = st.engine.run(&batch.observations);
-        let mut malformed = BTreeMap::new();
-        if batch.malformed > 0 {
-            malformed.insert(
-                (batch.sensor.id.clone(), batch.sensor.site.clone()),
-                batch.malformed,
-            );
-        }
+        let mut out = st.engine.run(&batch.observations);
         drop(st);
+        if batch.malformed > 0 {
+            out.tallies
+                .entry((batch.sensor.id.clone(), batch.sensor.site.clone()))
+                .or_default()
+                .malformed += batch.malformed;
+        }
         self.store
             .apply_sensor_batch(
                 &self.actor,
@@ -206,7 +204,6 @@ impl Centre {
                 &batch.sensor.id,
                 batch.records,
                 &out,
-                &malformed,
                 self.window,
             )
             .await

@@ -241,8 +241,9 @@ fn check_triager(store_kind: Option<OrgKind>) -> Result<()> {
 
 impl Store {
     /// Applies one processed batch: merges its drafts into open events within
-    /// `window`, adds its counts, and records its id — all in one
-    /// transaction. A batch id seen before changes nothing.
+    /// `window`, adds its counts (malformed records included, in the
+    /// tallies), and records its id — all in one transaction. A batch id seen
+    /// before changes nothing.
     pub async fn apply_sensor_batch(
         &self,
         actor: &Actor,
@@ -250,7 +251,6 @@ impl Store {
         sensor: &str,
         records: u64,
         batch: &Batch,
-        malformed: &BTreeMap<(String, String), u64>,
         window: Duration,
     ) -> Result<BatchOutcome> {
         let t = now();
@@ -339,11 +339,8 @@ impl Store {
             }
         }
         let day = &t[..10];
-        let mut keys: BTreeSet<&(String, String)> = batch.tallies.keys().collect();
-        keys.extend(malformed.keys());
-        for k in keys {
-            let c = batch.tallies.get(k).copied().unwrap_or_default();
-            let bad = malformed.get(k).copied().unwrap_or(0) + c.malformed;
+        for (k, c) in &batch.tallies {
+            let bad = c.malformed;
             sqlx::query(
                 "INSERT INTO sensor_stats (day, sensor, site, records, malformed, failed, scanner, \
                  warninglist, suppressed, matched, candidates, last_seen) \
@@ -511,7 +508,7 @@ impl Store {
         let (advisory, mut w) = self
             .create_advisory_open(actor, &fields, false, &RelayPolicy::default(), true)
             .await?;
-        sqlx::query(
+        let changed = sqlx::query(
             "UPDATE sensor_events SET state = 'confirmed', decided_by = $1, decided_at = $2, \
              decision_note = $3, tlp = $4, advisory_id = $5, updated_at = $2 WHERE id = $6 AND state = 'open'",
         )
@@ -522,7 +519,9 @@ impl Store {
         .bind(&advisory.id)
         .bind(&e.id)
         .execute(&mut *w.tx)
-        .await?;
+        .await?
+        .rows_affected();
+        decided_once(changed, &e)?;
         w.audit(
             actor,
             "event.confirm",
@@ -564,7 +563,7 @@ impl Store {
             insert_suppression(&mut w, actor, &s, &t).await?;
             suppression_id = Some(s.id);
         }
-        sqlx::query(
+        let changed = sqlx::query(
             "UPDATE sensor_events SET state = 'dismissed', decided_by = $1, decided_at = $2, \
              decision_note = $3, suppression_id = $4, updated_at = $2 WHERE id = $5 AND state = 'open'",
         )
@@ -574,7 +573,9 @@ impl Store {
         .bind(&suppression_id)
         .bind(&e.id)
         .execute(&mut *w.tx)
-        .await?;
+        .await?
+        .rows_affected();
+        decided_once(changed, &e)?;
         w.audit(
             actor,
             "event.dismiss",
@@ -639,7 +640,7 @@ impl Store {
             .await?;
         let t = now();
         let mut w = self.write().await?;
-        sqlx::query(
+        let changed = sqlx::query(
             "UPDATE sensor_events SET state = 'escalated', decided_by = $1, decided_at = $2, \
              decision_note = $3, report_id = $4, updated_at = $2 WHERE id = $5 AND state = 'open'",
         )
@@ -649,7 +650,9 @@ impl Store {
         .bind(&report.id)
         .bind(&e.id)
         .execute(&mut *w.tx)
-        .await?;
+        .await?
+        .rows_affected();
+        decided_once(changed, &e)?;
         w.audit(
             actor,
             "event.escalate",
@@ -719,9 +722,9 @@ impl Store {
             ..Default::default()
         };
         let rows = sqlx::query(
-            "SELECT sensor, site, SUM(records) AS records, SUM(malformed) AS malformed, SUM(failed) AS failed, \
-             SUM(scanner) AS scanner, SUM(warninglist) AS warninglist, SUM(suppressed) AS suppressed, \
-             SUM(matched) AS matched, SUM(candidates) AS candidates, MAX(last_seen) AS last_seen \
+            "SELECT sensor, site, CAST(SUM(records) AS BIGINT) AS records, CAST(SUM(malformed) AS BIGINT) AS malformed, CAST(SUM(failed) AS BIGINT) AS failed, \
+             CAST(SUM(scanner) AS BIGINT) AS scanner, CAST(SUM(warninglist) AS BIGINT) AS warninglist, CAST(SUM(suppressed) AS BIGINT) AS suppressed, \
+             CAST(SUM(matched) AS BIGINT) AS matched, CAST(SUM(candidates) AS BIGINT) AS candidates, MAX(last_seen) AS last_seen \
              FROM sensor_stats WHERE day >= $1 AND day <= $2 GROUP BY sensor, site ORDER BY sensor, site",
         )
         .bind(from)
@@ -793,6 +796,20 @@ impl Store {
             .sensor_statistics(actor, "0000-00-00", "9999-99-99")
             .await?
             .per_sensor)
+    }
+}
+
+/// A decision's update changes the event only while it is open: when a
+/// concurrent decision came first, this one is refused and rolled back (no
+/// second notification, suppression or audit entry).
+fn decided_once(changed: u64, e: &SensorEvent) -> Result<()> {
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(format!(
+            "event {} was decided meanwhile",
+            e.number
+        )))
     }
 }
 
