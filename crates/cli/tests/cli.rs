@@ -1096,6 +1096,53 @@ async fn a_sensor_alert_becomes_an_event_and_only_the_owner_is_notified_in_proce
             );
         }
 
+        // Over HTTP, as a sensor with a token of its own: processed at once.
+        let sensor = token_of(&users, "role", "sensor");
+        let posted = eve_attack("198.18.5.5", 3);
+        let path = "/api/v1/sensors/gsoc3-tap-2/observations?site=nagoya";
+        let (status, body) = http("POST", &url, path, Some(&sensor), Some(&posted));
+        assert_eq!(status, 200, "[{}] {body}", i.name);
+        let answer: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            (
+                answer["observations"].as_u64(),
+                answer["malformed"].as_u64(),
+                answer["new_events"].as_u64()
+            ),
+            (Some(4), Some(1), Some(1)),
+            "[{}] {answer}",
+            i.name
+        );
+        assert_eq!(
+            answer["errors"][0]["line"], 5,
+            "the malformed line is named: {answer}"
+        );
+        let (status, _) = http("POST", &url, path, Some(&operator), Some(&posted));
+        assert_eq!(
+            status, 403,
+            "only sensors (and the centre) send observations"
+        );
+        let (_, again) = http("POST", &url, path, Some(&sensor), Some(&posted));
+        assert!(
+            again.contains(r#""duplicate_batches":1"#),
+            "[{}] {again}",
+            i.name
+        );
+        let v = as_user(
+            &i,
+            &url,
+            &gsoc,
+            &[
+                "events",
+                "dismiss",
+                "2",
+                "--note",
+                "lab traffic",
+                "--suppress",
+            ],
+        );
+        assert_eq!(v["state"], "dismissed", "[{}] {v}", i.name);
+
         // Through NATS JetStream: a sensor elsewhere publishes, the centre consumes.
         if nats_up() {
             let tag = format!("{}{}", i.name, std::process::id());
@@ -1162,11 +1209,195 @@ async fn a_sensor_alert_becomes_an_event_and_only_the_owner_is_notified_in_proce
                 .collect();
             assert_eq!(
                 sensors,
-                ["gsoc1-tap-1", "gsoc2-tap-9"],
+                ["gsoc1-tap-1", "gsoc2-tap-9", "gsoc3-tap-2"],
                 "[{}] {status}",
                 i.name
             );
         }
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// NetFlow from a real exporter: softflowd reads a capture written here and
+// exports IPFIX to `sakimori ingest --netflow-listen`.
+
+#[path = "../../sensor/tests/support/pcap.rs"]
+mod pcap;
+
+/// A border capture: the indicator's address talks with kanto-power's web
+/// server (192.0.2.10) and is answered; another address knocks on its SSH
+/// port and nobody answers; one of kanto-power's hosts browses somewhere
+/// unremarkable.
+fn border_capture() -> Vec<pcap::Packet> {
+    use pcap::{tcp4, Packet, ACK, FIN, PSH, SYN};
+    let (bad, web) = ([198, 18, 3, 3], [192, 0, 2, 10]);
+    let knocker = [198, 18, 6, 6];
+    let (client, site) = ([192, 0, 2, 11], [198, 51, 100, 200]);
+    vec![
+        // 1. An answered connection from the indicator's address.
+        Packet(0.00, tcp4(bad, web, 50000, 443, SYN, b"")),
+        Packet(0.05, tcp4(web, bad, 443, 50000, SYN | ACK, b"")),
+        Packet(0.10, tcp4(bad, web, 50000, 443, ACK | PSH, b"hello")),
+        Packet(0.15, tcp4(web, bad, 443, 50000, ACK | PSH, b"world!")),
+        Packet(0.20, tcp4(bad, web, 50000, 443, FIN | ACK, b"")),
+        Packet(0.25, tcp4(web, bad, 443, 50000, FIN | ACK, b"")),
+        Packet(0.30, tcp4(bad, web, 50000, 443, ACK, b"")),
+        // 2. A SYN nobody answers, sent twice.
+        Packet(1.00, tcp4(knocker, web, 51515, 22, SYN, b"")),
+        Packet(2.00, tcp4(knocker, web, 51515, 22, SYN, b"")),
+        // 3. An unremarkable answered connection.
+        Packet(3.00, tcp4(client, site, 40001, 443, SYN, b"")),
+        Packet(3.05, tcp4(site, client, 443, 40001, SYN | ACK, b"")),
+        Packet(3.10, tcp4(client, site, 40001, 443, ACK | PSH, b"hi")),
+        Packet(3.15, tcp4(site, client, 443, 40001, ACK | PSH, b"there")),
+    ]
+}
+
+#[tokio::test]
+async fn netflow_from_a_real_exporter_is_ingested_and_becomes_an_event() {
+    let Some(softflowd) = pcap::softflowd() else {
+        return;
+    };
+    for i in installs().await {
+        let (mut child, url, v) = serve(&i, &["--demo"]);
+        let users = v["users"].as_array().unwrap().clone();
+        let coordinator = token_of(&users, "role", "coordinator");
+        let gsoc = token_of(&users, "username", "demo-gsoc");
+
+        // The coordinator shares an indicator with the platform.
+        let file = i.dir.path().join("indicator.json");
+        let indicator = serde_json::json!({"type": "indicator", "spec_version": "2.1", "id": format!("indicator--{}", uuid_of(3303)),
+            "created": "2026-11-01T00:00:00.000Z", "modified": "2026-11-01T00:00:00.000Z", "name": "Relay of a C2 network",
+            "pattern": "[ipv4-addr:value = '198.18.3.3']", "pattern_type": "stix", "valid_from": "2026-11-01T00:00:00Z"});
+        std::fs::write(&file, indicator.to_string()).unwrap();
+        as_user(
+            &i,
+            &url,
+            &coordinator,
+            &["intel", "add", file.to_str().unwrap(), "--tlp", "TLP:GREEN"],
+        );
+
+        // The collector, on a port of its choosing: the address it prints.
+        let mut ingest = i
+            .cmd(&[
+                "ingest",
+                "--netflow-listen",
+                "127.0.0.1:0",
+                "--until-idle",
+                "5",
+                "--sensor",
+                "border-1",
+                "--site",
+                "kasumigaseki",
+                "--json",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(ingest.stderr.take().unwrap());
+        let mut seen = String::new();
+        let collector: std::net::SocketAddr = loop {
+            let mut line = String::new();
+            if stderr.read_line(&mut line).unwrap() == 0 {
+                panic!("[{}] ingest ended before listening:\n{seen}", i.name);
+            }
+            seen.push_str(&line);
+            if let Some(a) = line
+                .trim()
+                .strip_prefix("collecting NetFlow/IPFIX on udp://")
+            {
+                break a.parse().unwrap();
+            }
+        };
+        let rest = std::thread::spawn(move || {
+            let mut s = String::new();
+            stderr.read_to_string(&mut s).ok();
+            seen + &s
+        });
+
+        // softflowd exports the capture as IPFIX, flow times from the capture.
+        let start = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+            - 600;
+        let capture = i.dir.path().join("border.pcap");
+        std::fs::write(&capture, pcap::pcap(start, &border_capture())).unwrap();
+        pcap::softflowd_run(&softflowd, &capture, collector, "10", &[]);
+
+        // Five idle seconds later the collector ends with its summary.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let status = loop {
+            if let Some(s) = ingest.try_wait().unwrap() {
+                break s;
+            }
+            if std::time::Instant::now() > deadline {
+                ingest.kill().ok();
+                ingest.wait().ok();
+                panic!("[{}] ingest did not stop within 60 s", i.name);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        };
+        let mut out = String::new();
+        ingest
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        let log = rest.join().unwrap();
+        assert!(status.success(), "[{}] ingest: {status}\n{log}", i.name);
+        let sum: Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out:?}\n{log}"));
+        assert!(
+            sum["observations"].as_u64().unwrap() >= 3,
+            "[{}] {sum}\n{log}",
+            i.name
+        );
+        assert_eq!(sum["malformed"], 0, "[{}] {sum}", i.name);
+        assert_eq!(sum["new_events"], 1, "[{}] {sum}\n{log}", i.name);
+        assert_eq!(sum["indicators"]["active"], 1, "[{}] {sum}", i.name);
+
+        // The centre's analyst sees one event: the indicator's address
+        // against kanto-power (both directions of the connection).
+        let events = as_user(&i, &url, &gsoc, &["events", "list"]);
+        let list = events
+            .as_array()
+            .or_else(|| events["events"].as_array())
+            .unwrap()
+            .clone();
+        assert_eq!(list.len(), 1, "[{}] {events}", i.name);
+        let e = &list[0];
+        assert_eq!(e["source"], "198.18.3.3", "[{}] {e}", i.name);
+        assert_eq!(e["target_org"], "kanto-power", "[{}] {e}", i.name);
+        assert_eq!(
+            e["technique"], "indicator: Relay of a C2 network",
+            "[{}] {e}",
+            i.name
+        );
+        assert_eq!(e["state"], "open");
+
+        // The SYN nobody answered is counted as noise, not hidden.
+        let status = i.json(&["sensor", "status"]);
+        let s = &status["sensors"][0];
+        assert_eq!(
+            (s["sensor"].as_str(), s["site"].as_str()),
+            (Some("border-1"), Some("kasumigaseki")),
+            "[{}] {status}",
+            i.name
+        );
+        assert!(s["noise"].as_i64().unwrap() >= 1, "[{}] {status}", i.name);
+        assert!(s["matched"].as_i64().unwrap() >= 1, "[{}] {status}", i.name);
+        assert_eq!(
+            s["records"].as_u64(),
+            sum["observations"].as_u64(),
+            "[{}] {status}",
+            i.name
+        );
+
         child.kill().unwrap();
         child.wait().unwrap();
     }

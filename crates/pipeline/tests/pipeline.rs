@@ -447,3 +447,35 @@ async fn a_sensor_without_nats_spools_on_disk_and_catches_up() {
     assert_eq!(got.batches, 2);
     assert_eq!(got.observations, 40);
 }
+
+#[tokio::test]
+async fn an_attack_on_a_registered_domain_behind_an_unregistered_address_reaches_its_owner() {
+    let (store, _g) = fresh_store().await;
+    let centre = Centre::new(store.clone(), CentreConfig::default())
+        .await
+        .unwrap();
+    // A CDN address nobody registered, serving kanto-power.example.jp.
+    let line = eve(
+        "2026-11-30T06:00:00Z",
+        "alert",
+        "198.18.8.8",
+        "198.18.200.1",
+        r#","alert":{"action":"allowed","signature_id":2030002,"signature":"ET WEB_SERVER Command Injection","severity":2},"http":{"hostname":"www.kanto-power.example.jp","url":"/cgi-bin/;id"}"#,
+    );
+    for b in batches(&line, 10) {
+        centre.process(&b).await.unwrap();
+    }
+    let events = store
+        .sensor_events(
+            &analyst(),
+            &EventFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].target_org.as_deref(), Some("kanto-power"));
+    assert_eq!(events[0].source, "198.18.8.8");
+}

@@ -46,6 +46,9 @@ pub struct Settings {
     pub warninglists: sakimori_core::warninglist::Warninglists,
     /// Serve TLP:CLEAR objects without a token at `/api/v1/intel/public`.
     pub public_feed: bool,
+    /// The sensor triage pipeline (window, noise settings) for logs posted
+    /// to the API.
+    pub pipeline: sakimori_pipeline::CentreConfig,
 }
 
 /// The default routing rules shipped in `data/routing/default.yaml`.
@@ -62,6 +65,7 @@ impl Default for Settings {
             escalate_after: chrono::Duration::hours(8),
             warninglists: sakimori_core::warninglist::Warninglists::shipped(),
             public_feed: false,
+            pipeline: sakimori_pipeline::CentreConfig::default(),
         }
     }
 }
@@ -74,6 +78,8 @@ pub struct AppState {
     /// Lookup index with the registry generation it was built from.
     index: Arc<RwLock<(String, Arc<AssetIndex>)>>,
     metrics: Arc<metrics::Metrics>,
+    /// The sensor pipeline, started on first use (it needs the registry).
+    centre: Arc<tokio::sync::OnceCell<Arc<sakimori_pipeline::Centre>>>,
 }
 
 impl AppState {
@@ -90,7 +96,24 @@ impl AppState {
                 Arc::new(AssetIndex::new()),
             ))),
             metrics: Arc::new(metrics::Metrics::new()),
+            centre: Arc::new(tokio::sync::OnceCell::new()),
         }
+    }
+
+    /// The sensor pipeline of this process.
+    pub async fn centre(
+        &self,
+    ) -> Result<Arc<sakimori_pipeline::Centre>, sakimori_store::StoreError> {
+        self.centre
+            .get_or_try_init(|| async {
+                let mut config = self.settings.pipeline.clone();
+                config.warninglists = self.settings.warninglists.clone();
+                sakimori_pipeline::Centre::new(self.store.clone(), config)
+                    .await
+                    .map(Arc::new)
+            })
+            .await
+            .cloned()
     }
 
     /// The lookup index, rebuilt when the registry changed (by API or CLI).

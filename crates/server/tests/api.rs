@@ -145,12 +145,40 @@ async fn world(store: Store) -> World {
         )
         .await
         .unwrap();
+    walk_events(&store).await;
     let store = Arc::new(store);
     World {
         app: app(AppState::new(store.clone())),
         store,
         tokens,
     }
+}
+
+/// Three open events against the power company, made by the sensor engine
+/// from Suricata alerts: one for each decision the walk takes.
+async fn walk_events(store: &Store) {
+    let mut engine = sakimori_sensor::Engine::new();
+    engine.assets = store.asset_index().await.unwrap();
+    let lines: Vec<String> = (1..=3)
+        .map(|i| {
+            json!({"timestamp": "2026-11-20T10:00:00.000000+0900", "event_type": "alert",
+                   "src_ip": format!("203.0.113.{i}"), "src_port": 40000, "dest_ip": "192.0.2.10", "dest_port": 443, "proto": "TCP",
+                   "alert": {"action": "allowed", "signature_id": 1, "signature": "walk", "severity": 2}})
+            .to_string()
+        })
+        .collect();
+    let text = lines.join("\n");
+    let sensor = sakimori_sensor::Sensor::new("walk", "walk");
+    let obs: Vec<sakimori_sensor::Observation> =
+        sakimori_sensor::EveReader::new(text.as_bytes(), "walk", sensor)
+            .map(|r| r.unwrap())
+            .collect();
+    let batch = engine.run(&obs);
+    let out = store
+        .apply_sensor_batch(&Actor::system(), "walk", "walk", 3, &batch, engine.window)
+        .await
+        .unwrap();
+    assert_eq!(out.new_events, 3);
 }
 
 async fn call(
@@ -233,6 +261,38 @@ async fn instantiate(
         "/intel/objects/{id}",
         &format!("/intel/objects/{WALK_INDICATOR}"),
     );
+    // An open event for each decision, any event to read; an active suppression.
+    let open = w
+        .store
+        .sensor_events(
+            &Actor::system(),
+            &sakimori_store::EventFilter {
+                state: Some(sakimori_store::EventState::Open),
+                target_org: None,
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    let event = open
+        .first()
+        .map(|e| e.id.clone())
+        .unwrap_or_else(|| "1".into());
+    let suppression = w
+        .store
+        .suppressions()
+        .await
+        .unwrap()
+        .first()
+        .map(|s| s.id.clone())
+        .unwrap_or_default();
+    let uri = uri
+        .replace("/events/{id}", &format!("/events/{event}"))
+        .replace(
+            "/suppressions/{id}",
+            &format!("/suppressions/{suppression}"),
+        )
+        .replace("/sensors/{sensor}/", "/sensors/walk-tap/");
     let uri = if uri.ends_with("/attachments") && *method == Method::POST {
         format!("{uri}?name=walk.txt")
     } else if uri.ends_with("/intel/misp") && *method == Method::POST {
@@ -255,6 +315,11 @@ async fn instantiate(
             "pattern_type": "stix", "valid_from": "2026-11-01T00:00:00Z"}]}).to_string())),
         (Method::POST, "/api/v1/intel/objects/{id}/relay") => Some(("application/json", json!({"collection": sakimori_store::SHARED_COLLECTION, "to": "kanto-power"}).to_string())),
         (Method::POST, "/api/v1/intel/misp") => Some(("application/json", include_str!("../../share/tests/data/misp_event.json").to_owned())),
+        (Method::POST, "/api/v1/events/{id}/confirm") => Some(("application/json", json!({"tlp": "amber", "note": "walk"}).to_string())),
+        (Method::POST, "/api/v1/events/{id}/dismiss") => Some(("application/json", json!({"note": "walk", "suppress": true}).to_string())),
+        (Method::POST, "/api/v1/events/{id}/escalate") => Some(("application/json", json!({"note": "walk"}).to_string())),
+        (Method::POST, "/api/v1/sensors/{sensor}/observations") => Some(("application/x-ndjson", r#"{"timestamp":"2026-11-30T01:00:00Z","event_type":"dns","src_ip":"192.0.2.10","src_port":5353,"dest_ip":"198.51.100.53","dest_port":53,"proto":"UDP","dns":{"type":"query","rrname":"walk.example"}}"#.to_owned())),
+        (Method::POST, "/api/v1/suppressions") => Some(("application/json", json!({"source": "203.0.113.0/24", "reason": "walk"}).to_string())),
         (Method::PATCH, _) => Some(("application/json", json!({"status": "under-response"}).to_string())),
         (Method::POST, "/api/v1/reports/{id}/comments") => Some(("application/json", json!({"body": "walk"}).to_string())),
         (Method::POST, "/api/v1/reports/{id}/attachments") => Some(("text/plain", "walk".to_owned())),
@@ -272,6 +337,15 @@ async fn instantiate(
 
 /// The TLP:CLEAR indicator the walk shares (first by the administrator), then reads.
 const WALK_INDICATOR: &str = "indicator--7a1f0c2e-5b3d-4e6f-8a9b-0c1d2e3f4a5b";
+
+/// The triage routes: the store also requires a coordination centre, which
+/// JPCERT/CC's analyst is not.
+fn is_triage(path: &str) -> bool {
+    path == "/api/v1/sensors"
+        || ["/api/v1/events", "/api/v1/suppressions"]
+            .iter()
+            .any(|p| path.starts_with(p))
+}
 
 /// Routes whose answer also depends on the caller's relation to the target.
 fn object_level(path: &str) -> bool {
@@ -398,6 +472,13 @@ async fn permission_walk_over_every_route_and_role() {
                     assert_eq!(status, expected, "{ctx}");
                 } else if let Some(expected) = report_expectation(&spec.method, spec.path, *role) {
                     assert_eq!(status, expected, "{ctx}");
+                } else if is_triage(spec.path) {
+                    // The permission, and the store's rule: the centre's analysts only.
+                    let centre = *role == Role::Coordinator;
+                    assert_eq!(status.is_success(), centre, "{ctx}");
+                    if !centre {
+                        assert_eq!(status, StatusCode::FORBIDDEN, "{ctx}");
+                    }
                 } else if spec.path == "/api/v1/intel/objects/{id}/relay" {
                     // TLP:CLEAR is never relayed: there is nothing to relay.
                     assert_eq!(status, StatusCode::FORBIDDEN, "{ctx}");

@@ -480,6 +480,12 @@ impl Store {
                 "nobody registered the target: there is no organisation to notify",
             ));
         };
+        if tlp == Tlp::Clear {
+            return Err(StoreError::invalid(
+                "tlp",
+                "a notification names the victim's addresses: TLP:CLEAR would publish it",
+            ));
+        }
         if tlp == Tlp::Red {
             return Err(StoreError::invalid(
                 "tlp",

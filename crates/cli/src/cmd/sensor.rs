@@ -464,7 +464,7 @@ async fn centre_setup(g: &Global) -> anyhow::Result<(Arc<sakimori_store::Store>,
     let cfg = crate::config::load(&g.overrides())?;
     let settings = super::serve::settings(&cfg)?;
     let store = Arc::new(crate::open_store(&cfg).await?);
-    Ok((store, super::serve::centre_config(&cfg, &settings)))
+    Ok((store, super::serve::centre_config(&settings)))
 }
 
 pub async fn ingest(g: &Global, a: IngestArgs) -> anyhow::Result<ExitCode> {

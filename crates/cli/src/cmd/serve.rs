@@ -52,7 +52,7 @@ pub async fn run(g: &Global, a: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(nats) = cfg.sensor_nats.clone() {
         tokio::spawn(consume_sensors(
             store.clone(),
-            centre_config(&cfg, &settings),
+            centre_config(&settings),
             nats,
         ));
     }
@@ -63,14 +63,11 @@ pub async fn run(g: &Global, a: ServeArgs) -> anyhow::Result<ExitCode> {
 
 /// The pipeline's settings from the configuration.
 pub(crate) fn centre_config(
-    cfg: &config::Config,
     settings: &sakimori_server::Settings,
 ) -> sakimori_pipeline::CentreConfig {
-    sakimori_pipeline::CentreConfig {
-        window: chrono::Duration::seconds(cfg.sensor_window_secs),
-        drop_failed: cfg.sensor_drop_failed,
-        warninglists: settings.warninglists.clone(),
-    }
+    let mut c = settings.pipeline.clone();
+    c.warninglists = settings.warninglists.clone();
+    c
 }
 
 /// The centre's end of the sensors' stream, for as long as the server runs;
@@ -171,6 +168,11 @@ pub(crate) fn settings(cfg: &config::Config) -> anyhow::Result<sakimori_server::
             }
         }
     }
+    s.pipeline = sakimori_pipeline::CentreConfig {
+        window: chrono::Duration::seconds(cfg.sensor_window_secs),
+        drop_failed: cfg.sensor_drop_failed,
+        warninglists: s.warninglists.clone(),
+    };
     Ok(s)
 }
 

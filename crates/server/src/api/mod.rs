@@ -3,10 +3,12 @@
 mod advisories;
 mod audit;
 mod drills;
+mod events;
 mod identity;
 pub(crate) mod intel;
 mod registry;
 mod reports;
+mod sensors;
 
 use crate::auth;
 use crate::AppState;
@@ -275,5 +277,34 @@ pub fn routes() -> Vec<RouteSpec> {
         RouteSpec::new(Method::GET, "/api/v1/intel/misp", ReadIntel, "intel", "Export what you may see as one MISP event", intel::misp_export)
             .query(&[("q", "text anywhere in the object"), ("type", "STIX type"), ("collection", "collection id (default: everything)")]),
         RouteSpec::new(Method::GET, "/api/v1/intel/public", Public, "intel", "The public feed: TLP:CLEAR objects as a STIX bundle, without a token (when [intel] public_feed is on)", intel::public_feed),
+        RouteSpec::new(Method::GET, "/api/v1/events", TriageEvents, "events", "Events requiring confirmation (確認を要するイベント) from the sensors, newest activity first; the coordination centre's analysts only", events::list)
+            .query(&[("state", "open, confirmed, dismissed, escalated or all (default: all)"), ("org", "only events targeting this organisation"), ("limit", "at most this many (default 200, max 5000)")])
+            .returns(schema_list::<sakimori_store::SensorEvent>),
+        RouteSpec::new(Method::GET, "/api/v1/events/statistics", TriageEvents, "events", "Sensor statistics: records, noise by reason and ratio, events and notifications per organisation, sector and technique, per sensor. Default period: the current fiscal year (April to March)", events::statistics)
+            .query(&[("from", "first day, YYYY-MM-DD (default: 1 April of the current fiscal year)"), ("to", "last day, YYYY-MM-DD (default: 31 March ending the current fiscal year)")])
+            .returns(schema_ref::<sakimori_store::SensorStatistics>),
+        RouteSpec::new(Method::GET, "/api/v1/events/{id}", TriageEvents, "events", "One event (id or number) with its evidence, targets and matching indicators", events::show)
+            .returns(schema_ref::<sakimori_store::SensorEvent>),
+        RouteSpec::new(Method::POST, "/api/v1/events/{id}/confirm", TriageEvents, "events", "Confirm an open event: the owning organisation alone is notified (an advisory delivered directly, never relayed) and each matching indicator gets a sighting shared with it", events::confirm)
+            .body(JSON, schema_ref::<events::ConfirmBody>)
+            .returns(schema_ref::<events::ConfirmAnswer>),
+        RouteSpec::new(Method::POST, "/api/v1/events/{id}/dismiss", TriageEvents, "events", "Dismiss an open event as noise; with suppress, the same source and technique are dropped from now on", events::dismiss)
+            .body(JSON, schema_ref::<events::DismissBody>)
+            .returns(schema_ref::<sakimori_store::SensorEvent>),
+        RouteSpec::new(Method::POST, "/api/v1/events/{id}/escalate", TriageEvents, "events", "Escalate an open event to an incident report of the centre (routed like any report, the owner notified)", events::escalate)
+            .body(JSON, schema_ref::<events::EscalateBody>)
+            .returns(schema_ref::<sakimori_store::SensorEvent>),
+        RouteSpec::new(Method::GET, "/api/v1/sensors", TriageEvents, "events", "Each sensor's counts over all days and when its last batch was processed", events::sensors)
+            .returns(schema_list::<sakimori_store::SensorStatus>),
+        RouteSpec::new(Method::GET, "/api/v1/suppressions", TriageEvents, "events", "Active suppressions: analysts' rules that drop matching records as noise", events::suppressions)
+            .returns(schema_list::<events::SuppressionView>),
+        RouteSpec::new(Method::POST, "/api/v1/suppressions", TriageEvents, "events", "Add a suppression (at least one of source, target, technique, signature_id)", events::add_suppression)
+            .body(JSON, schema_ref::<events::SuppressionBody>)
+            .returns(schema_ref::<events::SuppressionView>),
+        RouteSpec::new(Method::DELETE, "/api/v1/suppressions/{id}", TriageEvents, "events", "Remove a suppression", events::remove_suppression),
+        RouteSpec::new(Method::POST, "/api/v1/sensors/{sensor}/observations", SubmitObservations, "events", "A sensor's log lines (Suricata EVE, Zeek, BIND/Unbound) through the triage pipeline in this process; malformed lines are reported with line, offset and field, and the same lines posted again change nothing", sensors::ingest)
+            .query(&[("site", "the site the sensor watches"), ("format", "eve, zeek or dns (default: guessed from the first line)")])
+            .body("application/x-ndjson", schema_ref::<sensors::LogLines>)
+            .returns(schema_ref::<sensors::IngestAnswer>),
     ]
 }

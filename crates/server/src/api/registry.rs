@@ -266,9 +266,10 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResu
         let field = match (path.as_str(), named) {
             (".", Some(f)) => f,
             (p, Some(f)) if inner.contains("missing field") => format!("{p}.{f}"),
-            (p, Some(f)) if inner.contains("unknown field") => {
-                format!("{}.{f}", p.rsplit_once('.').map(|x| x.0).unwrap_or(p))
-            }
+            (p, Some(f)) if inner.contains("unknown field") => match p.rsplit_once('.') {
+                Some((parent, _)) => format!("{parent}.{f}"),
+                None => f,
+            },
             (".", None) => "body".to_owned(),
             (p, _) => p.to_owned(),
         };

@@ -10,6 +10,7 @@
 mod admin;
 mod authoring;
 mod drills;
+mod events;
 mod i18n;
 mod intel;
 mod pages;
@@ -60,6 +61,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/intel/export", get(intel::export))
         .route("/intel/{id}", get(intel::object))
         .route("/intel/{id}/relay", post(intel::relay))
+        .route("/events", get(events::list))
+        .route("/events/{id}", get(events::event))
+        .route("/events/{id}/confirm", post(events::confirm))
+        .route("/events/{id}/dismiss", post(events::dismiss))
+        .route("/events/{id}/escalate", post(events::escalate))
         .route("/drills", get(drills::list).post(drills::create))
         .route("/drills/{id}", get(drills::drill))
         .route("/drills/{id}/chart.svg", get(drills::chart))
@@ -216,6 +222,11 @@ pub mod api_route {
     pub const SHARE_INTEL: (Method, &str) = (Method::POST, "/api/v1/intel/objects");
     pub const RELAY_INTEL: (Method, &str) = (Method::POST, "/api/v1/intel/objects/{id}/relay");
     pub const EXPORT_INTEL: (Method, &str) = (Method::GET, "/api/v1/intel/export");
+    pub const LIST_EVENTS: (Method, &str) = (Method::GET, "/api/v1/events");
+    pub const READ_EVENT: (Method, &str) = (Method::GET, "/api/v1/events/{id}");
+    pub const CONFIRM_EVENT: (Method, &str) = (Method::POST, "/api/v1/events/{id}/confirm");
+    pub const DISMISS_EVENT: (Method, &str) = (Method::POST, "/api/v1/events/{id}/dismiss");
+    pub const ESCALATE_EVENT: (Method, &str) = (Method::POST, "/api/v1/events/{id}/escalate");
 
     pub const ALL: &[(Method, &str)] = &[
         UPDATE_REPORT,
@@ -238,6 +249,11 @@ pub mod api_route {
         SHARE_INTEL,
         RELAY_INTEL,
         EXPORT_INTEL,
+        LIST_EVENTS,
+        READ_EVENT,
+        CONFIRM_EVENT,
+        DISMISS_EVENT,
+        ESCALATE_EVENT,
     ];
 }
 

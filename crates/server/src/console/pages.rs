@@ -39,6 +39,7 @@ fn layout(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> M
                             a href="/reports" { (t("reports")) }
                             a href="/advisories" { (t("advisories")) }
                             @if may_route(&s.actor, &api_route::SEARCH_INTEL) { a href="/intel" { (t("intel")) } }
+                            @if may_route(&s.actor, &api_route::LIST_EVENTS) { a href="/events" { (t("events")) } }
                             @if may_route(&s.actor, &api_route::LIST_DRILLS) { a href="/drills" { (t("drills")) } }
                             a href="/registry" { (t("registry")) }
                             @if sakimori_core::policy::allows(&s.actor, sakimori_core::Permission::ReadStatistics) { a href="/statistics" { (t("statistics")) } }
