@@ -514,29 +514,11 @@ impl Store {
         let (advisory, mut w) = self
             .create_advisory_open(actor, &fields, false, &RelayPolicy::default(), true)
             .await?;
-        let changed = sqlx::query(
-            "UPDATE sensor_events SET state = 'confirmed', decided_by = $1, decided_at = $2, \
-             decision_note = $3, tlp = $4, advisory_id = $5, updated_at = $2 WHERE id = $6 AND state = 'open'",
-        )
-        .bind(&actor.username)
-        .bind(&t)
-        .bind(note)
-        .bind(tlp.label())
-        .bind(&advisory.id)
-        .bind(&e.id)
-        .execute(&mut *w.tx)
-        .await?
-        .rows_affected();
-        decided_once(changed, &e)?;
-        w.audit(
-            actor,
-            "event.confirm",
-            "sensor_event",
-            &e.id,
-            None,
-            Some(&decided),
-        )
-        .await?;
+        let link = Decision::Confirmed {
+            tlp,
+            advisory: &advisory.id,
+        };
+        decide(&mut w, actor, &e, note, link, &t, &decided).await?;
         w.commit().await?;
         Ok((self.event_row(&e.id).await?, advisory))
     }
@@ -569,28 +551,11 @@ impl Store {
             insert_suppression(&mut w, actor, &s, &t).await?;
             suppression_id = Some(s.id);
         }
-        let changed = sqlx::query(
-            "UPDATE sensor_events SET state = 'dismissed', decided_by = $1, decided_at = $2, \
-             decision_note = $3, suppression_id = $4, updated_at = $2 WHERE id = $5 AND state = 'open'",
-        )
-        .bind(&actor.username)
-        .bind(&t)
-        .bind(note)
-        .bind(&suppression_id)
-        .bind(&e.id)
-        .execute(&mut *w.tx)
-        .await?
-        .rows_affected();
-        decided_once(changed, &e)?;
-        w.audit(
-            actor,
-            "event.dismiss",
-            "sensor_event",
-            &e.id,
-            None,
-            Some(&json!({"note": note, "suppression": suppression_id})),
-        )
-        .await?;
+        let after = json!({"note": note, "suppression": suppression_id});
+        let link = Decision::Dismissed {
+            suppression: suppression_id.as_deref(),
+        };
+        decide(&mut w, actor, &e, note, link, &t, &after).await?;
         w.commit().await?;
         self.event_row(&e.id).await
     }
@@ -646,28 +611,9 @@ impl Store {
             .await?;
         let t = now();
         let mut w = self.write().await?;
-        let changed = sqlx::query(
-            "UPDATE sensor_events SET state = 'escalated', decided_by = $1, decided_at = $2, \
-             decision_note = $3, report_id = $4, updated_at = $2 WHERE id = $5 AND state = 'open'",
-        )
-        .bind(&actor.username)
-        .bind(&t)
-        .bind(note)
-        .bind(&report.id)
-        .bind(&e.id)
-        .execute(&mut *w.tx)
-        .await?
-        .rows_affected();
-        decided_once(changed, &e)?;
-        w.audit(
-            actor,
-            "event.escalate",
-            "sensor_event",
-            &e.id,
-            None,
-            Some(&json!({"report": report.id, "note": note})),
-        )
-        .await?;
+        let after = json!({"report": report.id, "note": note});
+        let link = Decision::Escalated { report: &report.id };
+        decide(&mut w, actor, &e, note, link, &t, &after).await?;
         w.commit().await?;
         self.event_row(&e.id).await
     }
@@ -808,15 +754,71 @@ impl Store {
 /// A decision's update changes the event only while it is open: when a
 /// concurrent decision came first, this one is refused and rolled back (no
 /// second notification, suppression or audit entry).
-fn decided_once(changed: u64, e: &SensorEvent) -> Result<()> {
-    if changed == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::Conflict(format!(
+/// An analyst's decision and what it links the event to.
+enum Decision<'a> {
+    Confirmed { tlp: Tlp, advisory: &'a str },
+    Dismissed { suppression: Option<&'a str> },
+    Escalated { report: &'a str },
+}
+
+/// Records a decision on an open event, once: if another analyst decided it
+/// meanwhile, nothing changes and the caller's transaction is rolled back
+/// (409), so the owner is never notified twice.
+async fn decide(
+    w: &mut crate::Write<'_>,
+    actor: &Actor,
+    e: &SensorEvent,
+    note: Option<&str>,
+    d: Decision<'_>,
+    t: &str,
+    audit_after: &Value,
+) -> Result<()> {
+    let (state, column, link, tlp) = match d {
+        Decision::Confirmed { tlp, advisory } => (
+            EventState::Confirmed,
+            "advisory_id",
+            Some(advisory),
+            Some(tlp.label()),
+        ),
+        Decision::Dismissed { suppression } => {
+            (EventState::Dismissed, "suppression_id", suppression, None)
+        }
+        Decision::Escalated { report } => (EventState::Escalated, "report_id", Some(report), None),
+    };
+    let changed = sqlx::query(&format!(
+        "UPDATE sensor_events SET state = $1, decided_by = $2, decided_at = $3, decision_note = $4, \
+         {column} = $5, tlp = $6, updated_at = $3 WHERE id = $7 AND state = 'open'"
+    ))
+    .bind(state.as_str())
+    .bind(&actor.username)
+    .bind(t)
+    .bind(note)
+    .bind(link)
+    .bind(tlp)
+    .bind(&e.id)
+    .execute(&mut *w.tx)
+    .await?
+    .rows_affected();
+    if changed != 1 {
+        return Err(StoreError::Conflict(format!(
             "event {} was decided meanwhile",
             e.number
-        )))
+        )));
     }
+    let action = match state {
+        EventState::Confirmed => "event.confirm",
+        EventState::Dismissed => "event.dismiss",
+        _ => "event.escalate",
+    };
+    w.audit(
+        actor,
+        action,
+        "sensor_event",
+        &e.id,
+        None,
+        Some(audit_after),
+    )
+    .await
 }
 
 async fn insert_suppression(
