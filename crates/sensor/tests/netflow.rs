@@ -4,13 +4,17 @@
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sakimori_sensor::{
     ErrorKind, FlowRecord, Kind, NetflowCollector, Observation, Outcome, ParseError, Sensor,
     Transport,
 };
+
+#[path = "support/pcap.rs"]
+mod pcap;
+
+use pcap::{ipv4_frame, ipv6_frame, pcap, softflowd, tcp4, udp, Packet, ACK, FIN, PSH, RST, SYN};
 
 /// 2024-05-01T00:00:00Z, the export time of the hand-built datagrams.
 const T0: i64 = 1_714_521_600;
@@ -650,69 +654,6 @@ fn junk_never_panics() {
 // ---------------------------------------------------------------------------
 // A real exporter: softflowd reads a capture written here and exports it.
 
-/// One packet of the capture: seconds after T0, and the Ethernet frame.
-struct Packet(f64, Vec<u8>);
-
-fn ipv4_frame(src: [u8; 4], dst: [u8; 4], protocol: u8, l4: &[u8]) -> Vec<u8> {
-    let mut ip = vec![0x45, 0]; // IPv4, header 20 bytes; DSCP
-    ip.extend(((20 + l4.len()) as u16).to_be_bytes()); // total length
-    ip.extend([0, 1, 0x40, 0]); // identification; don't fragment
-    ip.extend([64, protocol, 0, 0]); // TTL, protocol, checksum (below)
-    ip.extend(src);
-    ip.extend(dst);
-    let sum = ip
-        .chunks(2)
-        .fold(0u32, |s, w| s + u32::from(u16::from_be_bytes([w[0], w[1]])));
-    let sum = !((sum & 0xFFFF) + (sum >> 16)) as u16;
-    ip[10..12].copy_from_slice(&sum.to_be_bytes());
-    ip.extend_from_slice(l4);
-    ethernet(0x0800, &ip)
-}
-
-fn ipv6_frame(src: [u8; 16], dst: [u8; 16], next: u8, l4: &[u8]) -> Vec<u8> {
-    let mut ip = vec![0x60, 0, 0, 0]; // IPv6, no traffic class or flow label
-    ip.extend((l4.len() as u16).to_be_bytes()); // payload length
-    ip.extend([next, 64]); // next header, hop limit
-    ip.extend(src);
-    ip.extend(dst);
-    ip.extend_from_slice(l4);
-    ethernet(0x86DD, &ip)
-}
-
-fn ethernet(ethertype: u16, payload: &[u8]) -> Vec<u8> {
-    let mut f = vec![0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01]; // dst, src MAC
-    f.extend(ethertype.to_be_bytes());
-    f.extend_from_slice(payload);
-    f
-}
-
-/// A TCP segment (no options, checksum left 0: softflowd does not check it).
-fn tcp(sport: u16, dport: u16, flags: u8, data: &[u8]) -> Vec<u8> {
-    let mut t = Vec::new();
-    t.extend(sport.to_be_bytes());
-    t.extend(dport.to_be_bytes());
-    t.extend([0, 0, 0, 1, 0, 0, 0, 0]); // sequence, acknowledgement
-    t.extend([0x50, flags, 0xFF, 0xFF, 0, 0, 0, 0]); // offset 5, flags, window, checksum, urgent
-    t.extend_from_slice(data);
-    t
-}
-
-fn udp(sport: u16, dport: u16, data: &[u8]) -> Vec<u8> {
-    let mut u = Vec::new();
-    u.extend(sport.to_be_bytes());
-    u.extend(dport.to_be_bytes());
-    u.extend(((8 + data.len()) as u16).to_be_bytes());
-    u.extend([0, 0]); // no checksum
-    u.extend_from_slice(data);
-    u
-}
-
-const SYN: u8 = 0x02;
-const RST: u8 = 0x04;
-const PSH: u8 = 0x08;
-const ACK: u8 = 0x10;
-const FIN: u8 = 0x01;
-
 /// The capture: five flows, every kind of outcome.
 fn capture() -> Vec<Packet> {
     let (client, web) = ([192, 0, 2, 10], [198, 51, 100, 7]);
@@ -723,22 +664,21 @@ fn capture() -> Vec<Packet> {
         a[15] = last;
         a
     };
-    let t4 = |s, d, sp, dp, fl, data: &[u8]| ipv4_frame(s, d, 6, &tcp(sp, dp, fl, data));
     vec![
         // 1. A web connection: handshake, request, answer, close.
-        Packet(0.00, t4(client, web, 40000, 443, SYN, b"")),
-        Packet(0.05, t4(web, client, 443, 40000, SYN | ACK, b"")),
-        Packet(0.10, t4(client, web, 40000, 443, ACK | PSH, b"hello")),
-        Packet(0.15, t4(web, client, 443, 40000, ACK | PSH, b"world!")),
-        Packet(0.20, t4(client, web, 40000, 443, FIN | ACK, b"")),
-        Packet(0.25, t4(web, client, 443, 40000, FIN | ACK, b"")),
-        Packet(0.30, t4(client, web, 40000, 443, ACK, b"")),
+        Packet(0.00, tcp4(client, web, 40000, 443, SYN, b"")),
+        Packet(0.05, tcp4(web, client, 443, 40000, SYN | ACK, b"")),
+        Packet(0.10, tcp4(client, web, 40000, 443, ACK | PSH, b"hello")),
+        Packet(0.15, tcp4(web, client, 443, 40000, ACK | PSH, b"world!")),
+        Packet(0.20, tcp4(client, web, 40000, 443, FIN | ACK, b"")),
+        Packet(0.25, tcp4(web, client, 443, 40000, FIN | ACK, b"")),
+        Packet(0.30, tcp4(client, web, 40000, 443, ACK, b"")),
         // 2. A SYN nobody answers, sent twice, from the higher address.
-        Packet(1.00, t4(scanner, target, 51515, 22, SYN, b"")),
-        Packet(2.00, t4(scanner, target, 51515, 22, SYN, b"")),
+        Packet(1.00, tcp4(scanner, target, 51515, 22, SYN, b"")),
+        Packet(2.00, tcp4(scanner, target, 51515, 22, SYN, b"")),
         // 3. A SYN the server refuses.
-        Packet(1.50, t4(scanner, target, 51516, 23, SYN, b"")),
-        Packet(1.501, t4(target, scanner, 23, 51516, RST | ACK, b"")),
+        Packet(1.50, tcp4(scanner, target, 51516, 23, SYN, b"")),
+        Packet(1.501, tcp4(target, scanner, 23, 51516, RST | ACK, b"")),
         // 4. A DNS query and its answer.
         Packet(
             3.00,
@@ -756,59 +696,6 @@ fn capture() -> Vec<Packet> {
     ]
 }
 
-/// Classic pcap (microsecond timestamps, Ethernet), packets in time order.
-fn pcap(packets: &[Packet]) -> Vec<u8> {
-    let mut sorted: Vec<&Packet> = packets.iter().collect();
-    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut p = Vec::new();
-    p.extend(0xA1B2_C3D4u32.to_le_bytes()); // magic: microseconds, little-endian
-    p.extend(2u16.to_le_bytes()); // version 2.4
-    p.extend(4u16.to_le_bytes());
-    p.extend(0i32.to_le_bytes()); // thiszone
-    p.extend(0u32.to_le_bytes()); // sigfigs
-    p.extend(65535u32.to_le_bytes()); // snaplen
-    p.extend(1u32.to_le_bytes()); // linktype: Ethernet
-    for Packet(at, frame) in sorted {
-        let micros = (at * 1e6).round() as i64;
-        p.extend(((T0 + micros / 1_000_000) as u32).to_le_bytes());
-        p.extend(((micros % 1_000_000) as u32).to_le_bytes());
-        p.extend((frame.len() as u32).to_le_bytes()); // captured length
-        p.extend((frame.len() as u32).to_le_bytes()); // original length
-        p.extend_from_slice(frame);
-    }
-    p
-}
-
-/// softflowd's path (Debian puts it in /usr/sbin, outside a user's PATH);
-/// without it, fails in CI and warns elsewhere.
-fn softflowd() -> Option<PathBuf> {
-    let runs = |p: &PathBuf| {
-        Command::new(p)
-            .arg("-h")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok()
-    };
-    let found = [
-        "softflowd",
-        "/usr/sbin/softflowd",
-        "/usr/local/sbin/softflowd",
-    ]
-    .into_iter()
-    .map(PathBuf::from)
-    .find(runs);
-    if found.is_none() {
-        if std::env::var_os("CI").is_some() {
-            panic!(
-                "softflowd is required in CI: apt-get install softflowd (scripts/test.sh does it)"
-            );
-        }
-        eprintln!("\n!!! SKIPPED: softflowd not installed (apt-get install softflowd) !!!\n");
-    }
-    found
-}
-
 /// Runs softflowd over `pcap_file` exporting version `version` (plus `extra`
 /// flags) to a socket of ours, and feeds every datagram to a new collector.
 fn softflowd_export(
@@ -818,40 +705,8 @@ fn softflowd_export(
     extra: &[&str],
 ) -> (NetflowCollector, Vec<FlowRecord>) {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let port = socket.local_addr().unwrap().port();
-    // -d: foreground; -a: flow times from the capture, not the clock;
-    // -r: read the capture and export everything at its end; -c none: no
-    // control socket. softflowd 1.1.0 reading a file never sets up its poll
-    // array, so with a control socket it may block in accept() on stack
-    // garbage (it did here for some socket path lengths).
-    let mut child = Command::new(softflowd)
-        .args(["-d", "-a", "-c", "none", "-r"])
-        .arg(pcap_file)
-        .args(["-n", &format!("127.0.0.1:{port}"), "-v", version])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("softflowd starts");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            child.kill().ok();
-            panic!("softflowd -v {version} did not finish in 30 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    if let Some(mut e) = child.stderr.take() {
-        std::io::Read::read_to_string(&mut e, &mut stderr).ok();
-    }
-    assert!(
-        status.success(),
-        "softflowd -v {version}: {status}\n{stderr}"
-    );
+    let to = socket.local_addr().unwrap();
+    let stderr = pcap::softflowd_run(softflowd, pcap_file, to, version, extra);
 
     let mut c = collector();
     let mut obs = Vec::new();
@@ -983,7 +838,7 @@ fn softflowd_exports_are_read() {
     let dir = std::env::temp_dir().join(format!("sakimori-softflowd-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file: PathBuf = dir.join("flows.pcap");
-    std::fs::write(&file, pcap(&capture())).unwrap();
+    std::fs::write(&file, pcap(T0, &capture())).unwrap();
 
     // NetFlow v5: IPv4 only.
     let (c, obs) = softflowd_export(&softflowd, &file, "5", &[]);
