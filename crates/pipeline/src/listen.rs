@@ -3,6 +3,8 @@
 //!
 //! Each listener seals what it receives into batches of `batch` records or
 //! every `flush` interval, whichever comes first, and hands them to a channel.
+//! When `stop` turns true it seals what it holds, sends it and returns, so
+//! nothing received is dropped at shutdown.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,9 +15,14 @@ use sakimori_sensor::{
 };
 use tokio::io::AsyncBufReadExt;
 use tokio::net::{TcpListener, UdpSocket};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use crate::source::{Format, WireBatch};
+
+/// Resolves when `stop` turns true (or its sender is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
 
 /// Gathers observations into sealed batches.
 struct Batcher {
@@ -74,6 +81,7 @@ pub async fn netflow(
     batch: usize,
     flush: Duration,
     out: mpsc::Sender<WireBatch>,
+    mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let mut collector = NetflowCollector::new(sensor.clone());
     let mut b = Batcher {
@@ -100,6 +108,10 @@ pub async fn netflow(
                 if !b.flush().await {
                     return Ok(());
                 }
+            }
+            _ = stopped(&mut stop) => {
+                b.flush().await;
+                return Ok(());
             }
         }
     }
@@ -129,10 +141,15 @@ pub async fn lines(
     batch: usize,
     flush: Duration,
     out: mpsc::Sender<WireBatch>,
+    stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
+    let mut stopping = stop.clone();
     loop {
-        let (conn, peer) = listener.accept().await?;
-        let (sensor, out) = (sensor.clone(), out.clone());
+        let (conn, peer) = tokio::select! {
+            c = listener.accept() => c?,
+            _ = stopped(&mut stopping) => return Ok(()),
+        };
+        let (sensor, out, mut stop) = (sensor.clone(), out.clone(), stop.clone());
         tokio::spawn(async move {
             let mut p = parser(format, sensor.clone());
             let mut b = Batcher {
@@ -177,6 +194,7 @@ pub async fn lines(
                             return;
                         }
                     }
+                    _ = stopped(&mut stop) => break,
                 }
             }
             b.flush().await;

@@ -77,7 +77,7 @@ pub enum SensorCommand {
     #[command(
         after_help = "Examples:\n  sakimori sensor run --config /etc/sakimori/sensor.toml\n  sakimori sensor run eve.json --sensor gsoc1-tap-03 --site kasumigaseki --nats nats://centre:4222 --spool /var/spool/sakimori\n  tail -F eve.json | sakimori sensor run - --format eve --sensor tap-1 --site dc1\n\nConfiguration file (TOML):\n  id = \"gsoc1-tap-03\"\n  site = \"kasumigaseki\"\n  nats_url = \"nats://centre:4222\"\n  spool_dir = \"/var/spool/sakimori\"\n  [[source]]\n  path = \"/var/log/suricata/eve.json\"\n  format = \"eve\""
     )]
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// The centre's end: consume the JetStream stream durably into the events
     #[command(
         after_help = "Examples:\n  sakimori sensor consume --nats nats://127.0.0.1:4222\n  sakimori sensor consume --until-idle 10 --json"
@@ -358,6 +358,7 @@ async fn drive(inputs: Inputs, sensor: Arc<Sensor>, sink: &mut Sink) -> anyhow::
         }));
     }
     let flush = Duration::from_secs(1);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut listening = false;
     if let Some(addr) = inputs.netflow {
         let (socket, bound) = sakimori_pipeline::listen::bind_netflow(addr)
@@ -370,6 +371,7 @@ async fn drive(inputs: Inputs, sensor: Arc<Sensor>, sink: &mut Sink) -> anyhow::
             inputs.batch,
             flush,
             tx.clone(),
+            stopped.clone(),
         ));
         listening = true;
     }
@@ -385,6 +387,7 @@ async fn drive(inputs: Inputs, sensor: Arc<Sensor>, sink: &mut Sink) -> anyhow::
             inputs.batch,
             flush,
             tx.clone(),
+            stopped.clone(),
         ));
         listening = true;
     }
@@ -394,6 +397,7 @@ async fn drive(inputs: Inputs, sensor: Arc<Sensor>, sink: &mut Sink) -> anyhow::
     let mut records = 0;
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
+    let mut stopping = false;
     loop {
         let idle = async {
             match (listening, inputs.until_idle) {
@@ -401,10 +405,29 @@ async fn drive(inputs: Inputs, sensor: Arc<Sensor>, sink: &mut Sink) -> anyhow::
                 _ => std::future::pending().await,
             }
         };
-        let b = tokio::select! {
-            b = rx.recv() => b,
-            _ = &mut ctrl_c => None,
-            _ = idle => None,
+        let b = if stopping {
+            // Listeners seal what they hold and return; wait for it.
+            tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                .await
+                .unwrap_or(None)
+        } else {
+            tokio::select! {
+                b = rx.recv() => b,
+                // Files alone stop at once; listeners first seal what they hold.
+                _ = &mut ctrl_c => {
+                    if !listening {
+                        break;
+                    }
+                    stopping = true;
+                    let _ = stop.send(true);
+                    continue;
+                }
+                _ = idle => {
+                    stopping = true;
+                    let _ = stop.send(true);
+                    continue;
+                }
+            }
         };
         let Some(b) = b else { break };
         records += b.records;
@@ -522,7 +545,7 @@ pub async fn ingest(g: &Global, a: IngestArgs) -> anyhow::Result<ExitCode> {
 
 pub async fn run(g: &Global, c: SensorCommand) -> anyhow::Result<ExitCode> {
     match c {
-        SensorCommand::Run(a) => sensor_run(g, a).await,
+        SensorCommand::Run(a) => sensor_run(g, *a).await,
         SensorCommand::Consume(a) => sensor_consume(g, a).await,
         SensorCommand::Status => {
             let store = Arc::new(g.store().await?);
