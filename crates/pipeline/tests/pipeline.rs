@@ -479,3 +479,76 @@ async fn an_attack_on_a_registered_domain_behind_an_unregistered_address_reaches
     assert_eq!(events[0].target_org.as_deref(), Some("kanto-power"));
     assert_eq!(events[0].source, "198.18.8.8");
 }
+
+/// The sample logs of the sensor crate, in the formats their projects
+/// document, through the whole pipeline: format guessed from the first line,
+/// malformed lines reported with their line number and not stopping the rest.
+#[tokio::test]
+async fn the_documented_sample_logs_flow_through_the_pipeline() {
+    let (store, _g) = fresh_store().await;
+    let centre = Centre::new(store.clone(), CentreConfig::default())
+        .await
+        .unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sensor/tests/data");
+    let mut seen = Vec::new();
+    for name in [
+        "eve.json",
+        "conn.log",
+        "dns.log",
+        "http.log",
+        "zeek-mixed.json",
+        "bind-query.log",
+        "unbound.log",
+    ] {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        let format = Format::sniff(text.lines().next().unwrap());
+        let mut errors = Vec::new();
+        let mut out = Vec::new();
+        let totals = read_batches(
+            Cursor::new(text.into_bytes()),
+            name,
+            format,
+            Sensor::new("sample", "lab"),
+            1000,
+            &mut |e| errors.push((e.line, e.to_string())),
+            &mut |b| {
+                out.push(b);
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert!(totals.ok > 0, "{name}: {totals:?}");
+        assert_eq!(errors.len() as u64, totals.malformed, "{name}");
+        assert!(
+            errors
+                .iter()
+                .all(|(line, msg)| *line > 0 && msg.contains(name)),
+            "{name}: {errors:?}"
+        );
+        for b in &out {
+            centre.process(b).await.unwrap();
+        }
+        seen.push((name, format, totals.ok));
+    }
+    let kinds: Vec<Format> = seen.iter().map(|s| s.1).collect();
+    assert_eq!(
+        kinds,
+        [
+            Format::Eve,
+            Format::Zeek,
+            Format::Zeek,
+            Format::Zeek,
+            Format::Zeek,
+            Format::Dns,
+            Format::Dns
+        ],
+        "{seen:?}"
+    );
+    let stats = store
+        .sensor_statistics(&analyst(), "2000-01-01", "2999-12-31")
+        .await
+        .unwrap();
+    assert_eq!(stats.records as u64, seen.iter().map(|s| s.2).sum::<u64>());
+    // The EVE sample's alerts against registered addresses are events.
+    assert!(stats.events >= 1, "{stats:?}");
+}
