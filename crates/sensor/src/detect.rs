@@ -204,7 +204,7 @@ fn key(ty: &str, path: &str, test: &Test) -> Option<Ioc> {
             name: normal_domain(text)?,
             subdomains_only: false,
         }),
-        ("url", "value") => Some(Ioc::Url(text.to_owned())),
+        ("url", "value") => Some(Ioc::Url(normal_url(text))),
         ("file", p) => {
             let alg = p.strip_prefix("hashes.")?.replace('\'', "");
             let algo = match alg.to_ascii_uppercase().as_str() {
@@ -228,6 +228,22 @@ fn key(ty: &str, path: &str, test: &Test) -> Option<Ioc> {
     }
 }
 
+/// A URL as sensors write it: scheme and host lower-case (they are
+/// case-insensitive), the path and query as given.
+fn normal_url(url: &str) -> String {
+    let url = url.trim();
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    format!(
+        "{}://{}{}",
+        scheme.to_ascii_lowercase(),
+        rest[..end].to_ascii_lowercase(),
+        &rest[end..]
+    )
+}
+
 fn normal_domain(name: &str) -> Option<String> {
     let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
     (!name.is_empty() && !name.contains(char::is_whitespace)).then_some(name)
@@ -236,11 +252,66 @@ fn normal_domain(name: &str) -> Option<String> {
 /// Indicator slots that share one key. Almost always one.
 type Slots = Vec<u32>;
 
+/// A bitmap in front of a large hash table: a bit is set for every key
+/// inserted, so that a clear bit proves a key absent without touching the
+/// table (a cache miss or two per probe at a million indicators). Removals
+/// leave their bits set until the next rebuild.
+#[derive(Debug, Default)]
+struct Bits {
+    words: Vec<u64>,
+    /// Keys removed since the last rebuild.
+    stale: usize,
+}
+
+impl Bits {
+    fn ensure(&mut self, bits: usize) {
+        if self.words.is_empty() {
+            self.words = vec![0; bits / 64];
+        }
+    }
+
+    fn set(&mut self, i: usize) {
+        self.words[i >> 6] |= 1 << (i & 63);
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> bool {
+        self.words
+            .get(i >> 6)
+            .is_some_and(|w| w >> (i & 63) & 1 != 0)
+    }
+
+    /// Counts one removal; true when a rebuild is due (stale bits are a
+    /// quarter of the keys held, and at least a few thousand).
+    fn removed(&mut self, held: usize) -> bool {
+        self.stale += 1;
+        self.stale >= 4096 && self.stale * 4 >= held
+    }
+
+    fn clear(&mut self) {
+        self.words.fill(0);
+        self.stale = 0;
+    }
+}
+
+/// Bits of the IPv4 filter: one per /24.
+const V4_FILTER_BITS: usize = 1 << 24;
+/// Bits of the domain filter, indexed by the top bits of a fixed hash.
+const DOMAIN_FILTER_BITS: usize = 1 << 23;
+
+fn domain_bit(name: &str) -> usize {
+    use std::hash::BuildHasher;
+    const STATE: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0x5a4b_1a0e);
+    (STATE.hash_one(name) >> (64 - DOMAIN_FILTER_BITS.trailing_zeros())) as usize
+}
+
 /// Networks of one prefix length, keyed by the masked address.
 #[derive(Debug, Default)]
 struct NetTable {
     v4: Vec<(u8, HashMap<u32, Slots>)>,
     v6: Vec<(u8, HashMap<u128, Slots>)>,
+    /// Every /24 that an IPv4 network of the table covers or falls in.
+    v4_filter: Bits,
 }
 
 impl NetTable {
@@ -266,6 +337,8 @@ impl NetTable {
                         self.v4.iter().position(|(l, _)| *l == len).expect("pushed")
                     }
                 };
+                self.v4_filter.ensure(V4_FILTER_BITS);
+                Self::mark_v4(&mut self.v4_filter, k, len);
                 self.v4[i].1.entry(k).or_default()
             }
             IpNet::V6(n) => {
@@ -289,7 +362,14 @@ impl NetTable {
             IpNet::V4(n) => {
                 let k = u32::from(n.network()) & Self::v4_mask(len);
                 if let Some((_, m)) = self.v4.iter_mut().find(|(l, _)| *l == len) {
+                    let before = m.len();
                     drop_slot(m, &k, slot);
+                    if m.len() < before {
+                        let held = self.v4.iter().map(|(_, m)| m.len()).sum();
+                        if self.v4_filter.removed(held) {
+                            self.rebuild_v4_filter();
+                        }
+                    }
                 }
                 self.v4.retain(|(_, m)| !m.is_empty());
             }
@@ -299,6 +379,24 @@ impl NetTable {
                     drop_slot(m, &k, slot);
                 }
                 self.v6.retain(|(_, m)| !m.is_empty());
+            }
+        }
+    }
+
+    /// Sets the filter bits of the /24s that `net/len` covers or falls in.
+    fn mark_v4(filter: &mut Bits, net: u32, len: u8) {
+        let first = (net >> 8) as usize;
+        let count = 1usize << 24u8.saturating_sub(len);
+        for i in first..first + count {
+            filter.set(i);
+        }
+    }
+
+    fn rebuild_v4_filter(&mut self) {
+        self.v4_filter.clear();
+        for (len, m) in &self.v4 {
+            for &k in m.keys() {
+                Self::mark_v4(&mut self.v4_filter, k, *len);
             }
         }
     }
@@ -322,8 +420,21 @@ impl NetTable {
         }
     }
 
+    /// False when no network of the table can hold `ip` (IPv4 only; an
+    /// IPv6 address is always looked up).
+    #[inline]
+    fn may_hold(&self, ip: IpAddr) -> bool {
+        match ip {
+            IpAddr::V4(a) => self.v4_filter.get((u32::from(a) >> 8) as usize),
+            IpAddr::V6(_) => true,
+        }
+    }
+
     #[inline]
     fn lookup_v4(&self, a: u32, found: &mut impl FnMut(u32)) {
+        if !self.v4_filter.get((a >> 8) as usize) {
+            return;
+        }
         for (len, m) in &self.v4 {
             if let Some(s) = m.get(&(a & Self::v4_mask(*len))) {
                 s.iter().for_each(|&i| found(i));
@@ -391,6 +502,8 @@ pub struct Matcher {
     nets: NetTable,
     /// Domain → (slots matching the name and its subdomains, slots matching subdomains only).
     domains: HashMap<Box<str>, (Slots, Slots)>,
+    /// In front of `domains`, by [`domain_bit`].
+    domain_filter: Bits,
     urls: HashMap<Box<str>, Slots>,
     /// One map per [`HashAlgo`], so that lookups borrow the record's `&str`.
     hashes: [HashMap<Box<str>, Slots>; 3],
@@ -472,6 +585,8 @@ impl Matcher {
                 name,
                 subdomains_only,
             } => {
+                self.domain_filter.ensure(DOMAIN_FILTER_BITS);
+                self.domain_filter.set(domain_bit(name));
                 let e = self.domains.entry(name.as_str().into()).or_default();
                 push(if *subdomains_only { &mut e.1 } else { &mut e.0 });
             }
@@ -510,6 +625,12 @@ impl Matcher {
                                 s.retain(|&i| i != slot);
                                 if e.0.is_empty() && e.1.is_empty() {
                                     self.domains.remove(name.as_str());
+                                    if self.domain_filter.removed(self.domains.len()) {
+                                        self.domain_filter.clear();
+                                        for d in self.domains.keys() {
+                                            self.domain_filter.set(domain_bit(d));
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -550,8 +671,15 @@ impl Matcher {
             }
         };
         if !self.nets.is_empty() {
-            for (ip, field) in [(obs.src_ip, Field::SrcIp), (obs.dst_ip, Field::DstIp)] {
-                if let Some(ip) = ip {
+            // Both addresses' filter bits are read before either is used, so
+            // that the two (likely cache-missing) loads overlap.
+            let pass =
+                [obs.src_ip, obs.dst_ip].map(|ip| ip.is_some_and(|ip| self.nets.may_hold(ip)));
+            for ((ip, field), pass) in [(obs.src_ip, Field::SrcIp), (obs.dst_ip, Field::DstIp)]
+                .into_iter()
+                .zip(pass)
+            {
+                if let Some(ip) = ip.filter(|_| pass) {
                     self.nets.lookup(ip, |s| hit(s, field, &|| ip.to_string()));
                 }
             }
@@ -565,7 +693,12 @@ impl Matcher {
                 let mut name = d.as_str();
                 let mut own = true;
                 loop {
-                    if let Some((all, subs)) = self.domains.get(name) {
+                    let held = if self.domain_filter.get(domain_bit(name)) {
+                        self.domains.get(name)
+                    } else {
+                        None
+                    };
+                    if let Some((all, subs)) = held {
                         for &s in all {
                             hit(s, Field::Domain, &|| d.clone());
                         }

@@ -149,8 +149,18 @@ impl Engine {
                 t.count(NoiseReason::Suppressed);
                 continue;
             }
-            let (target_ip, owner) =
+            let (target_ip, mut owner) =
                 triage::target(obs, &hits, &|ip| self.assets.lookup_ip_org(ip));
+            if owner.is_none() {
+                // No registered address: a registered domain the record names
+                // (an HTTP host, a TLS SNI), unless an indicator named it bad.
+                owner = obs
+                    .domains
+                    .iter()
+                    .filter(|d| !hits.iter().any(|h| h.value == **d))
+                    .find_map(|d| self.assets.lookup_domain(d))
+                    .map(|m| m.organisation);
+            }
             t.candidates += 1;
             bundler.push(obs, &hits, technique, target_ip, owner);
         }

@@ -141,6 +141,30 @@ impl<R: BufRead, P: LineParser> Iterator for Reader<R, P> {
     fn next(&mut self) -> Option<Self::Item> {
         while !self.done {
             let start = self.offset;
+            // Fast path: a whole line already in the inner reader's buffer is
+            // parsed where it is, without copying it.
+            match self.inner.fill_buf() {
+                Ok(avail) => {
+                    if let Some(i) = memchr::memchr(b'\n', avail).filter(|&i| i <= self.max_line) {
+                        let mut line = &avail[..i];
+                        if line.last() == Some(&b'\r') {
+                            line = &line[..i - 1];
+                        }
+                        let parsed = (!line.iter().all(|b| b.is_ascii_whitespace()))
+                            .then(|| self.parser.parse_line(line));
+                        self.inner.consume(i + 1);
+                        self.offset += i as u64 + 1;
+                        self.line += 1;
+                        match parsed.and_then(|p| self.outcome(start, p)) {
+                            Some(item) => return Some(item),
+                            None => continue,
+                        }
+                    }
+                }
+                Err(e) if e.kind() == IoKind::Interrupted => continue,
+                // The line-by-line path below reports it.
+                Err(_) => {}
+            }
             let too_long = match self.read_line() {
                 Ok(None) => {
                     self.done = true;
@@ -173,19 +197,37 @@ impl<R: BufRead, P: LineParser> Iterator for Reader<R, P> {
             if self.buf.iter().all(|b| b.is_ascii_whitespace()) {
                 continue;
             }
-            match self.parser.parse_line(&self.buf) {
-                Ok(Parsed::Record(o)) => {
-                    self.counts.ok += 1;
-                    return Some(Ok(o));
-                }
-                Ok(Parsed::Skipped) => self.counts.skipped += 1,
-                Ok(Parsed::Meta) => {}
-                Err(e) => {
-                    self.counts.malformed += 1;
-                    return Some(Err(self.error(start, e)));
-                }
+            let parsed = self.parser.parse_line(&self.buf);
+            if let Some(item) = self.outcome(start, parsed) {
+                return Some(item);
             }
         }
         None
+    }
+}
+
+impl<R: BufRead, P: LineParser> Reader<R, P> {
+    /// Counts what the parser made of the line starting at byte `start`;
+    /// `None` when there is nothing to yield.
+    fn outcome(
+        &mut self,
+        start: u64,
+        parsed: Result<Parsed, RecordError>,
+    ) -> Option<Result<Observation, ParseError>> {
+        match parsed {
+            Ok(Parsed::Record(o)) => {
+                self.counts.ok += 1;
+                Some(Ok(o))
+            }
+            Ok(Parsed::Skipped) => {
+                self.counts.skipped += 1;
+                None
+            }
+            Ok(Parsed::Meta) => None,
+            Err(e) => {
+                self.counts.malformed += 1;
+                Some(Err(self.error(start, e)))
+            }
+        }
     }
 }

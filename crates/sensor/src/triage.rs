@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, Utc};
+use foldhash::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::detect::{Field, Hit};
@@ -162,8 +163,22 @@ pub fn target<'a>(
 #[derive(Debug)]
 pub struct Bundler {
     window: Duration,
-    open: BTreeMap<EventKey, Draft>,
+    /// The open draft of each key, keyed without building the key's strings.
+    open: HashMap<OpenKey, Draft>,
     done: Vec<Draft>,
+    /// Target organisations seen, for [`OpenKey::org`].
+    orgs: Vec<Box<str>>,
+    /// Scratch text for set lookups without an allocation.
+    scratch: String,
+}
+
+/// [`EventKey`] as the bundler looks it up: the source address (`None` for
+/// `-`), the technique, the index of the target organisation.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct OpenKey {
+    source: Option<IpAddr>,
+    technique: String,
+    org: Option<u32>,
 }
 
 impl Bundler {
@@ -171,8 +186,10 @@ impl Bundler {
     pub fn new(window: Duration) -> Self {
         Self {
             window,
-            open: BTreeMap::new(),
+            open: HashMap::default(),
             done: Vec::new(),
+            orgs: Vec::new(),
+            scratch: String::new(),
         }
     }
 
@@ -187,42 +204,37 @@ impl Bundler {
         target_org: Option<&str>,
     ) {
         let source = match (target_ip, obs.src_ip, obs.dst_ip) {
-            (Some(t), Some(s), Some(d)) if t == s => d.to_string(),
-            (_, Some(s), _) => s.to_string(),
-            (_, None, Some(d)) => d.to_string(),
-            _ => "-".to_owned(),
+            (Some(t), Some(s), Some(d)) if t == s => Some(d),
+            (_, Some(s), _) => Some(s),
+            (_, None, Some(d)) => Some(d),
+            _ => None,
         };
-        let key = EventKey {
+        let org = target_org.map(|o| match self.orgs.iter().position(|x| **x == *o) {
+            Some(i) => i as u32,
+            None => {
+                self.orgs.push(o.into());
+                (self.orgs.len() - 1) as u32
+            }
+        });
+        let key = OpenKey {
             source,
             technique,
-            target_org: target_org.map(str::to_owned),
-        };
-        let one = Draft {
-            key: key.clone(),
-            first_seen: obs.time,
-            last_seen: obs.time,
-            count: 1,
-            sensors: [format!("{}@{}", obs.sensor.id, obs.sensor.site)].into(),
-            targets: target_ip.map(|t| t.to_string()).into_iter().collect(),
-            indicators: hits
-                .iter()
-                .map(|h| (h.indicator.id.to_string(), h.indicator.name.to_string()))
-                .collect(),
-            severity: obs.signature.as_ref().and_then(|s| s.severity),
-            evidence: vec![evidence(obs, hits)],
+            org,
         };
         match self.open.get_mut(&key) {
             Some(d)
-                if one.first_seen <= d.last_seen + self.window
-                    && one.last_seen + self.window >= d.first_seen =>
+                if obs.time <= d.last_seen + self.window
+                    && obs.time + self.window >= d.first_seen =>
             {
-                d.merge(&one)
+                add(d, obs, hits, target_ip, &mut self.scratch)
             }
             Some(d) => {
+                let one = draft(&key, target_org, obs, hits, target_ip);
                 let old = std::mem::replace(d, one);
                 self.done.push(old);
             }
             None => {
+                let one = draft(&key, target_org, obs, hits, target_ip);
                 self.open.insert(key, one);
             }
         }
@@ -251,6 +263,81 @@ impl Bundler {
             }
         }
         out
+    }
+}
+
+/// The draft of one candidate.
+fn draft(
+    key: &OpenKey,
+    target_org: Option<&str>,
+    obs: &Observation,
+    hits: &[Hit],
+    target_ip: Option<IpAddr>,
+) -> Draft {
+    Draft {
+        key: EventKey {
+            source: key.source.map_or_else(|| "-".to_owned(), |s| s.to_string()),
+            technique: key.technique.clone(),
+            target_org: target_org.map(str::to_owned),
+        },
+        first_seen: obs.time,
+        last_seen: obs.time,
+        count: 1,
+        sensors: [format!("{}@{}", obs.sensor.id, obs.sensor.site)].into(),
+        targets: target_ip.map(|t| t.to_string()).into_iter().collect(),
+        indicators: hits
+            .iter()
+            .map(|h| (h.indicator.id.to_string(), h.indicator.name.to_string()))
+            .collect(),
+        severity: obs.signature.as_ref().and_then(|s| s.severity),
+        evidence: vec![evidence(obs, hits)],
+    }
+}
+
+/// Adds one candidate to a draft of its key, in place: what
+/// `d.merge(&draft(…))` does, without building the one-record draft.
+fn add(
+    d: &mut Draft,
+    obs: &Observation,
+    hits: &[Hit],
+    target_ip: Option<IpAddr>,
+    scratch: &mut String,
+) {
+    use std::fmt::Write as _;
+    d.first_seen = d.first_seen.min(obs.time);
+    d.last_seen = d.last_seen.max(obs.time);
+    d.count += 1;
+    scratch.clear();
+    let _ = write!(scratch, "{}@{}", obs.sensor.id, obs.sensor.site);
+    if !d.sensors.contains(scratch.as_str()) {
+        d.sensors.insert(scratch.clone());
+    }
+    if let Some(t) = target_ip {
+        if d.targets.len() < MAX_TARGETS {
+            scratch.clear();
+            let _ = write!(scratch, "{t}");
+            if !d.targets.contains(scratch.as_str()) {
+                d.targets.insert(scratch.clone());
+            }
+        }
+    }
+    for h in hits {
+        match d.indicators.get_mut(&*h.indicator.id) {
+            Some(name) if **name == *h.indicator.name => {}
+            Some(name) => *name = h.indicator.name.to_string(),
+            None => {
+                d.indicators
+                    .insert(h.indicator.id.to_string(), h.indicator.name.to_string());
+            }
+        }
+    }
+    let severity = obs.signature.as_ref().and_then(|s| s.severity);
+    d.severity = match (d.severity, severity) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    if d.evidence.len() < MAX_EVIDENCE {
+        d.evidence.push(evidence(obs, hits));
     }
 }
 

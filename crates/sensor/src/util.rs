@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
@@ -67,11 +67,39 @@ pub fn parse_iso8601(s: &str) -> Option<DateTime<Utc>> {
         }
         _ => return None,
     };
-    let date = NaiveDate::from_ymd_opt(year, month, day)?;
+    // The checks chrono's `NaiveDate::from_ymd_opt` and `and_hms_nano_opt`
+    // make, and the epoch seconds computed directly: this runs per record.
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    if hour > 23 || min > 59 {
+        return None;
+    }
     let sec = sec.min(59); // a leap second is folded into :59
-    let naive = date.and_hms_nano_opt(hour, min, sec, nanos)?;
-    let utc = naive.and_utc().timestamp().checked_sub(offset_secs)?;
+    let utc = days_from_civil(year, month, day) * 86_400 + i64::from(hour * 3600 + min * 60 + sec)
+        - offset_secs;
     DateTime::from_timestamp(utc, nanos)
+}
+
+fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(year: i32, month: u32, day: u32) -> i64 {
+    let y = i64::from(year) - i64::from(month <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// Parses a Unix epoch timestamp written in decimal (`1700000000.123456`),
@@ -119,6 +147,7 @@ pub fn epoch_from_f64(f: f64) -> Option<DateTime<Utc>> {
 /// an unexpected shape of a field we only read opportunistically (a DNS
 /// `rdata` that is an object for SOA records) does not reject the record.
 #[derive(Debug, Default)]
+#[cfg_attr(test, derive(PartialEq))]
 pub(crate) struct LStr<'a>(pub Option<Cow<'a, str>>);
 
 impl<'a> LStr<'a> {
@@ -181,6 +210,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for LStr<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
     #[test]
     fn iso8601_forms() {
@@ -195,6 +225,34 @@ mod tests {
         assert!(parse_iso8601("2023-11-15T10:15:30+2500").is_none());
         assert!(parse_iso8601("2023-11-15T10:15:30.").is_none());
         assert!(parse_iso8601("2023-11-15").is_none());
+    }
+
+    #[test]
+    fn dates_agree_with_chrono() {
+        let reference = |y: i32, mo: u32, d: u32, h: u32, mi: u32, se: u32| {
+            let date = NaiveDate::from_ymd_opt(y, mo, d)?;
+            let t = date.and_hms_nano_opt(h, mi, se.min(59), 250_000_000)?;
+            DateTime::from_timestamp(t.and_utc().timestamp() - 9 * 3600, 250_000_000)
+        };
+        let mut n = 0;
+        for y in [
+            0, 1, 4, 100, 399, 400, 1900, 1969, 1970, 2000, 2023, 2024, 2100, 9999,
+        ] {
+            for mo in 0..=13 {
+                for d in [0, 1, 15, 28, 29, 30, 31, 32] {
+                    for (h, mi, se) in [(0, 0, 0), (23, 59, 60), (24, 0, 0), (12, 60, 1)] {
+                        let text = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{se:02}.25+0900");
+                        assert_eq!(
+                            parse_iso8601(&text),
+                            reference(y, mo, d, h, mi, se),
+                            "{text}"
+                        );
+                        n += 1;
+                    }
+                }
+            }
+        }
+        assert!(n > 6000);
     }
 
     #[test]
@@ -218,6 +276,7 @@ mod tests {
 /// values (negative, fractional, non-numeric strings, arrays, objects) are
 /// errors.
 #[derive(Debug, Default, Clone, Copy)]
+#[cfg_attr(test, derive(PartialEq))]
 pub(crate) struct LNum(pub Option<u64>);
 
 impl<'de> Deserialize<'de> for LNum {
