@@ -37,13 +37,14 @@ after(async () => {
   server?.kill();
 });
 
-const user = (role) => demo.users.find((u) => u.role === role);
+// A demo user by role (the first with it) or by username (demo-gsoc).
+const user = (who) => demo.users.find((u) => u.role === who || u.username === who);
 
-async function signIn(role, locale = 'en-US') {
+async function signIn(who, locale = 'en-US') {
   const context = await browser.newContext({ locale, viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await page.goto(`${url}/login`);
-  await page.fill('#username', user(role).username);
+  await page.fill('#username', user(who).username);
   await page.fill('#password', demo.password);
   await page.click('button[type=submit]');
   await page.waitForURL(`${url}/home`);
@@ -382,4 +383,106 @@ test('an analyst shares an indicator through the form, searches it and opens it'
   assert.match(await ja.textContent('h1'), /脅威情報/);
   await ja.screenshot({ path: join(shots, 'intel-ja.png'), fullPage: true });
   await ja.context().close();
+});
+
+test('the GSOC confirms a sensor event and only the owner is notified', async () => {
+  // An indicator the centre holds for the first attacker: its event names it.
+  const indicator = {
+    type: 'indicator', spec_version: '2.1', id: `indicator--${crypto.randomUUID()}`,
+    created: '2026-11-20T00:00:00.000Z', modified: '2026-11-20T00:00:00.000Z',
+    name: 'SSL-VPN exploitation source', pattern: "[ipv4-addr:value = '198.18.3.3']", pattern_type: 'stix', valid_from: '2026-11-20T00:00:00Z',
+  };
+  const shared = await api('coordinator', 'POST', '/api/v1/intel/objects', { tlp: 'TLP:GREEN', objects: [indicator] });
+  assert.equal(shared.status, 200, JSON.stringify(shared.json));
+
+  // The sensor posts Suricata EVE alerts, one a minute: two attackers, two events.
+  const eve = (src, dest, host, signature, sid, uri, hour, n) => Array.from({ length: n }, (_, k) => JSON.stringify({
+    timestamp: `2026-11-30T${hour}:0${k}:00.000000+0900`, event_type: 'alert',
+    src_ip: src, src_port: 50001 + k, dest_ip: dest, dest_port: 443, proto: 'TCP',
+    alert: { action: 'allowed', signature_id: sid, signature, category: 'Attempted Administrator Privilege Gain', severity: 1 },
+    http: { hostname: host, url: uri },
+  })).join('\n') + '\n';
+  const observe = async (body) => {
+    const res = await fetch(`${url}/api/v1/sensors/gsoc1-tap-03/observations?site=kasumigaseki&format=eve`, {
+      method: 'POST', headers: { authorization: `Bearer ${user('sensor').token}` }, body,
+    });
+    const answer = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(answer));
+    return answer;
+  };
+  let answer = await observe(eve('198.18.3.3', '192.0.2.10', 'vpn.kanto-power.example.jp', 'ET EXPLOIT SSL-VPN Path Traversal', 2049001,
+    '/remote/fgt_lang?lang=/../../../..//////////dev/cmdb/sslvpn_websession', '03', 5));
+  assert.deepEqual([answer.observations, answer.malformed, answer.new_events], [5, 0, 1], JSON.stringify(answer));
+  answer = await observe(eve('198.18.4.4', '192.0.2.66', 'portal.hinode-gas.example.jp', 'ET EXPLOIT Ivanti Connect Secure Command Injection', 2050001,
+    '/api/v1/totp/user-backup-code/../../license/keys-status/', '02', 3));
+  assert.equal(answer.new_events, 1, JSON.stringify(answer));
+
+  // The list, in Japanese: newest first.
+  const ja = await signIn('demo-gsoc', 'ja-JP');
+  await ja.click('nav a[href="/events"]');
+  await ja.waitForURL(`${url}/events`);
+  assert.match(await ja.textContent('h1'), /確認を要するイベント/);
+  const rows = await ja.$$('#events tbody tr');
+  assert.equal(rows.length, 2);
+  assert.match(await rows[0].textContent(), /198\.18\.3\.3[\s\S]*kanto-power[\s\S]*未対応/);
+  assert.match(await rows[1].textContent(), /198\.18\.4\.4[\s\S]*hinode-gas/);
+  await ja.screenshot({ path: join(shots, 'events-ja.png'), fullPage: true });
+  await ja.context().close();
+
+  // In English: the first event, its evidence, confirmed at TLP:AMBER+STRICT.
+  const page = await signIn('demo-gsoc');
+  await page.goto(`${url}/events`);
+  assert.match(await page.textContent('#events tbody tr:first-child'), /SSL-VPN exploitation source[\s\S]*198\.18\.3\.3[\s\S]*kanto-power[\s\S]*5[\s\S]*open/);
+  await page.goto(`${url}/events?org=hinode-gas`);
+  assert.equal((await page.$$('#events tbody tr')).length, 1, 'filtered by target organisation');
+  await page.goto(`${url}/events`);
+  await page.click('#events tbody tr:first-child th a');
+  await page.waitForURL(/\/events\/[^/?]+$/);
+  const eventUrl = page.url();
+  assert.match(await page.textContent('h1'), /SSL-VPN exploitation source/);
+  assert.match(await page.textContent('#indicators'), new RegExp(indicator.id));
+  const evidence = await page.$$('#evidence tbody tr');
+  assert.equal(evidence.length, 5);
+  const first = await evidence[0].textContent();
+  assert.match(first, /198\.18\.3\.3:50001/);
+  assert.match(first, /192\.0\.2\.10:443/);
+  assert.match(first, /2049001 ET EXPLOIT SSL-VPN Path Traversal/);
+  assert.match(first, /gsoc1-tap-03@kasumigaseki/);
+  await page.screenshot({ path: join(shots, 'event-en.png'), fullPage: true });
+  assert.equal(await page.$('input[name=tlp][value="TLP:CLEAR"]'), null, 'a notification names the victim: never TLP:CLEAR');
+  await page.check('input[name=tlp][value="TLP:AMBER+STRICT"]');
+  await page.fill('#confirm_note', 'SSL-VPN path traversal against the VPN gateway: patch and check for web sessions.');
+  await page.click('form[action$="/confirm"] button[type=submit]');
+  await page.waitForSelector('#confirm', { state: 'detached' });
+  const decided = await page.textContent('#event');
+  assert.match(decided, /confirmed, notified/);
+  assert.match(decided, /demo-gsoc/);
+  assert.match(decided, /patch and check for web sessions/);
+  assert.match(decided, /TLP:AMBER\+STRICT/);
+  assert.equal(await page.$('form[action$="/dismiss"]'), null, 'no decision is left to take');
+  await page.goto(`${url}/events`);
+  assert.equal((await page.$$('#events tbody tr')).length, 1, 'the confirmed event left the open queue');
+  await page.goto(`${url}/events?state=confirmed`);
+  assert.match(await page.textContent('#events'), /198\.18\.3\.3/);
+  await page.context().close();
+
+  // The owner finds the notification in its inbox; the operator does not triage.
+  const op = await signIn('demo-operator');
+  await op.goto(`${url}/advisories`);
+  const row = 'main tr:has-text("Sensor notification")';
+  const notification = await op.textContent(row);
+  assert.match(notification, /TLP:AMBER\+STRICT/);
+  assert.match(notification, /SSL-VPN exploitation source/);
+  const advisoryUrl = `${url}${await op.getAttribute(`${row} a`, 'href')}`;
+  await op.goto(advisoryUrl);
+  assert.match(await op.textContent('main'), /198\.18\.3\.3/);
+  assert.equal((await op.goto(eventUrl)).status(), 403);
+  await op.context().close();
+
+  // The ministry above it is not told.
+  const ministry = await signIn('demo-ministry');
+  await ministry.goto(`${url}/advisories`);
+  assert.doesNotMatch(await ministry.textContent('main'), /Sensor notification/);
+  assert.equal((await ministry.goto(advisoryUrl)).status(), 404);
+  await ministry.context().close();
 });

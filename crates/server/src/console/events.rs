@@ -25,8 +25,9 @@ type Page = Result<Response, Response>;
 /// Events listed per page.
 const LIMIT: i64 = 500;
 
-/// The TLPs a notification may go out at (TLP:RED names people).
-const NOTIFY_TLPS: [Tlp; 4] = [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict];
+/// The TLPs a notification may go out at, as the store allows: it names the
+/// victim's addresses (not TLP:CLEAR), and TLP:RED names people.
+const NOTIFY_TLPS: [Tlp; 3] = [Tlp::Green, Tlp::Amber, Tlp::AmberStrict];
 
 const STATES: [EventState; 4] = [
     EventState::Open,
