@@ -11,7 +11,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Duration, Utc};
 use sakimori_core::advisory::{AdvisoryFields, Audience, Category};
 use sakimori_core::identity::Actor;
-use sakimori_core::registry::OrgKind;
 use sakimori_core::report::{Observable, ObservableKind, ReportFields, ReportStatus};
 use sakimori_core::routing::RoutingRules;
 use sakimori_core::routing::Urgency;
@@ -229,16 +228,6 @@ fn draft_of(e: &SensorEvent) -> Option<Draft> {
     })
 }
 
-/// Who may triage: coordinators and analysts of a coordination centre.
-fn check_triager(store_kind: Option<OrgKind>) -> Result<()> {
-    if store_kind != Some(OrgKind::CoordinationCentre) {
-        return Err(StoreError::Forbidden(
-            "events are triaged by the coordination centre's analysts".into(),
-        ));
-    }
-    Ok(())
-}
-
 impl Store {
     /// Applies one processed batch: merges its drafts into open events within
     /// `window`, adds its counts (malformed records included, in the
@@ -447,7 +436,13 @@ impl Store {
             return Ok(());
         }
         let reg = self.registry_without_contacts().await?;
-        check_triager(reg.organisation(&actor.org).map(|o| o.kind))
+        let kind = reg.organisation(&actor.org).map(|o| o.kind);
+        if !sakimori_core::policy::may_triage_events(actor, kind) {
+            return Err(StoreError::Forbidden(
+                "events are triaged by the coordination centre's coordinators and analysts".into(),
+            ));
+        }
+        Ok(())
     }
 
     async fn open_event(&self, actor: &Actor, id: &str) -> Result<SensorEvent> {

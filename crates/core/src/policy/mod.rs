@@ -212,6 +212,14 @@ pub fn may_track_advisory(actor: &Actor, author: &str) -> bool {
         && (actor.org == author || actor.has(Role::Coordinator))
 }
 
+/// May the actor read and decide events requiring confirmation (who was
+/// attacked, with the evidence)? The centre's coordinators and analysts only:
+/// `org_kind` is the kind of the actor's own organisation.
+pub fn may_triage_events(actor: &Actor, org_kind: Option<crate::registry::OrgKind>) -> bool {
+    allows(actor, Permission::TriageEvents)
+        && org_kind == Some(crate::registry::OrgKind::CoordinationCentre)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,6 +261,20 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(5000))]
+
+        /// Only the centre's coordinators and analysts triage, whatever else
+        /// they hold; nobody outside the centre does.
+        #[test]
+        fn only_the_centres_analysts_triage(a in actor(), centre in any::<bool>()) {
+            use crate::registry::OrgKind;
+            let kind = if centre { OrgKind::CoordinationCentre } else { OrgKind::Operator };
+            let may = may_triage_events(&a, Some(kind));
+            prop_assert_eq!(
+                may,
+                centre && (a.has(Role::Coordinator) || a.has(Role::Analyst))
+            );
+            prop_assert!(!may_triage_events(&a, None));
+        }
 
         /// Nobody sees private data of an organisation they have no relation to,
         /// unless they are the centre.
