@@ -35,6 +35,17 @@ struct Batcher {
 }
 
 impl Batcher {
+    fn new(sensor: Arc<Sensor>, size: usize, out: mpsc::Sender<WireBatch>) -> Self {
+        Self {
+            sensor,
+            size: size.max(1),
+            buf: Vec::new(),
+            malformed: 0,
+            records: 0,
+            out,
+        }
+    }
+
     async fn push(&mut self, r: Result<Observation, String>) -> bool {
         self.records += 1;
         match r {
@@ -84,14 +95,7 @@ pub async fn netflow(
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let mut collector = NetflowCollector::new(sensor.clone());
-    let mut b = Batcher {
-        sensor,
-        size: batch.max(1),
-        buf: Vec::new(),
-        malformed: 0,
-        records: 0,
-        out,
-    };
+    let mut b = Batcher::new(sensor, batch, out);
     let mut dgram = vec![0u8; 65_536];
     let mut tick = tokio::time::interval(flush);
     loop {
@@ -152,14 +156,7 @@ pub async fn lines(
         let (sensor, out, mut stop) = (sensor.clone(), out.clone(), stop.clone());
         tokio::spawn(async move {
             let mut p = parser(format, sensor.clone());
-            let mut b = Batcher {
-                sensor,
-                size: batch.max(1),
-                buf: Vec::new(),
-                malformed: 0,
-                records: 0,
-                out,
-            };
+            let mut b = Batcher::new(sensor, batch, out);
             let mut reader = tokio::io::BufReader::new(conn);
             let mut line = Vec::new();
             let mut n = 0u64;

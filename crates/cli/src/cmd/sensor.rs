@@ -430,22 +430,19 @@ async fn drive(inputs: Inputs, sensor: Arc<Sensor>, sink: &mut Sink) -> anyhow::
             }
         };
         let Some(b) = b else { break };
+        // Counted per batch, whatever its source; readers add only what
+        // batches do not carry (records skipped).
         records += b.records;
-        if listening {
-            totals.ok += b.observations.len() as u64;
-            totals.malformed += b.malformed;
-            totals.batches += 1;
-        }
+        totals.ok += b.observations.len() as u64;
+        totals.malformed += b.malformed;
+        totals.batches += 1;
         sink.send(&b).await?;
         progress.tick(records);
     }
     progress.done();
     for r in readers {
         if let Ok(t) = r.await? {
-            totals.ok += t.ok;
-            totals.malformed += t.malformed;
             totals.skipped += t.skipped;
-            totals.batches += t.batches;
         }
     }
     Ok(totals)
